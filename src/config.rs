@@ -1,0 +1,417 @@
+//! Typed, validated configuration read from `[default.session_security]`.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::i18n;
+
+/// The table of `Rocket.toml` the fairing reads.
+pub const CONFIG_TABLE: &str = "session_security";
+
+/// Settings of the crate, as written under `[default.session_security]` in
+/// `Rocket.toml` (or `ROCKET_SESSION_SECURITY={...}`). Every key is optional;
+/// an unknown key stops the launch, so a typo is never silently ignored.
+///
+/// ```
+/// use rocket_session_security::Config;
+///
+/// let figment = rocket::Config::figment()
+///     .merge(("session_security", rocket::figment::util::map!["expire_after" => 900]));
+/// let config: Config = figment.focus("session_security").extract().unwrap();
+/// assert_eq!(config.expire_after, 900);
+/// assert_eq!(config.warn_after, 540);
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Idle seconds after which the browser shows the warning. Default 540.
+    pub warn_after: u32,
+    /// Idle seconds after which the session is over. Default 600.
+    pub expire_after: u32,
+    /// Seconds after sign-in after which the session is over whatever the
+    /// activity; `0` turns the limit off. Default 43200 (12 hours).
+    pub absolute_timeout: u32,
+    /// Paths that never count as activity: exact, or a prefix when the entry
+    /// ends in `*` (`/api/poll/*`).
+    pub passive_urls: Vec<String>,
+    /// Rocket route names that never count as activity.
+    pub passive_routes: Vec<String>,
+    /// Where an expired page navigation is sent, with `?next=<path>`.
+    pub login_url: String,
+    /// The app's own sign-in cookies: removed when the session expires, and
+    /// their presence without a stamp means an expired session.
+    pub login_cookies: Vec<String>,
+    /// Name of the private cookie holding the stamp.
+    pub cookie_name: String,
+    /// Where the crate mounts its ping route and assets.
+    pub base: String,
+    /// `SameSite` of the stamp cookie.
+    pub same_site: SameSitePolicy,
+    /// Mark the stamp cookie `Secure` even without TLS in Rocket (behind a
+    /// TLS-terminating proxy). It is always `Secure` when Rocket runs TLS.
+    pub secure: bool,
+    /// The app's sign-out URL, used by the warning's "Sign out now" button.
+    pub logout_url: String,
+    /// The HTTP method of `logout_url`.
+    pub logout_method: LogoutMethod,
+    /// Language of the warning texts; unset means the request's
+    /// `Accept-Language`, then English.
+    pub language: Option<String>,
+    /// Ask before leaving a page whose forms hold unsaved input.
+    pub confirm_form_discard: bool,
+    /// On expiry, cover a page whose forms hold unsaved input instead of
+    /// leaving it, so the input survives a sign-in in another tab.
+    pub keep_unsaved_forms: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            warn_after: 540,
+            expire_after: 600,
+            absolute_timeout: 43_200,
+            passive_urls: Vec::new(),
+            passive_routes: Vec::new(),
+            login_url: "/login".into(),
+            login_cookies: Vec::new(),
+            cookie_name: "session_security".into(),
+            base: "/session-security".into(),
+            same_site: SameSitePolicy::Lax,
+            secure: false,
+            logout_url: "/logout".into(),
+            logout_method: LogoutMethod::Post,
+            language: None,
+            confirm_form_discard: false,
+            keep_unsaved_forms: false,
+        }
+    }
+}
+
+/// `SameSite` attribute of the stamp cookie.
+///
+/// ```
+/// use rocket_session_security::SameSitePolicy;
+/// assert_eq!(SameSitePolicy::default(), SameSitePolicy::Lax);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSitePolicy {
+    /// Sent on same-site requests and top-level cross-site navigations.
+    #[default]
+    Lax,
+    /// Sent on same-site requests only (a link from an e-mail arrives signed out).
+    Strict,
+    /// Sent everywhere; needs `secure = true`.
+    None,
+}
+
+/// How the warning's "Sign out now" button reaches `logout_url`.
+///
+/// ```
+/// use rocket_session_security::LogoutMethod;
+/// assert_eq!(LogoutMethod::Post.as_str(), "post");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogoutMethod {
+    /// A form `POST` (the safe default: no sign-out by a stray link).
+    #[default]
+    Post,
+    /// A plain navigation.
+    Get,
+}
+
+impl LogoutMethod {
+    /// The method in lower case, as the browser script reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogoutMethod::Post => "post",
+            LogoutMethod::Get => "get",
+        }
+    }
+}
+
+/// The timing of one session: the configured values, or what the
+/// [`SessionSecurity::timeouts`](crate::SessionSecurity::timeouts) hook chose
+/// for this request.
+///
+/// ```
+/// use rocket_session_security::Timeouts;
+///
+/// let admins = Timeouts { warn_after: 240, expire_after: 300, absolute_timeout: 3600 };
+/// assert!(admins.validate().is_ok());
+/// let broken = Timeouts { warn_after: 300, ..admins };
+/// assert!(broken.validate().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Idle seconds before the warning.
+    pub warn_after: u32,
+    /// Idle seconds before expiry.
+    pub expire_after: u32,
+    /// Seconds after sign-in before expiry; `0` = no limit.
+    pub absolute_timeout: u32,
+}
+
+impl Timeouts {
+    /// Checks `0 < warn_after < expire_after` and that `absolute_timeout` is
+    /// `0` or at least `expire_after`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.warn_after == 0 {
+            return Err(ConfigError::new("warn_after", "must be greater than 0"));
+        }
+        if self.warn_after >= self.expire_after {
+            return Err(ConfigError::new(
+                "warn_after",
+                format!(
+                    "must be less than expire_after ({} is not less than {})",
+                    self.warn_after, self.expire_after
+                ),
+            ));
+        }
+        if self.absolute_timeout != 0 && self.absolute_timeout < self.expire_after {
+            return Err(ConfigError::new(
+                "absolute_timeout",
+                format!(
+                    "must be 0 (off) or at least expire_after ({} is less than {})",
+                    self.absolute_timeout, self.expire_after
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A configuration value that cannot work, with the key that holds it.
+///
+/// ```
+/// use rocket_session_security::Config;
+///
+/// let config = Config { login_url: "login".into(), ..Config::default() };
+/// let error = config.validate().unwrap_err();
+/// assert_eq!(error.key(), "login_url");
+/// assert!(error.to_string().starts_with("session_security.login_url:"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    key: String,
+    message: String,
+}
+
+impl ConfigError {
+    fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError { key: key.into(), message: message.into() }
+    }
+
+    /// The key at fault, e.g. `warn_after` or `passive_urls[2]`.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{CONFIG_TABLE}.{}: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// The configured timing.
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            warn_after: self.warn_after,
+            expire_after: self.expire_after,
+            absolute_timeout: self.absolute_timeout,
+        }
+    }
+
+    /// Checks every rule the launch depends on; the error names the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.timeouts().validate()?;
+        check_local_path("login_url", &self.login_url, true)?;
+        check_local_path("logout_url", &self.logout_url, true)?;
+        check_base(&self.base)?;
+        for (i, url) in self.passive_urls.iter().enumerate() {
+            let path = url.strip_suffix('*').unwrap_or(url);
+            check_local_path(&format!("passive_urls[{i}]"), path, false)?;
+        }
+        for (i, name) in self.passive_routes.iter().enumerate() {
+            if name.trim().is_empty() {
+                return Err(ConfigError::new(format!("passive_routes[{i}]"), "is empty"));
+            }
+        }
+        check_cookie_name("cookie_name", &self.cookie_name)?;
+        for (i, name) in self.login_cookies.iter().enumerate() {
+            let key = format!("login_cookies[{i}]");
+            check_cookie_name(&key, name)?;
+            if *name == self.cookie_name {
+                return Err(ConfigError::new(key, "must differ from cookie_name"));
+            }
+        }
+        if self.same_site == SameSitePolicy::None && !self.secure {
+            return Err(ConfigError::new(
+                "same_site",
+                "\"none\" needs secure = true (browsers drop SameSite=None cookies without Secure)",
+            ));
+        }
+        if let Some(language) = &self.language {
+            if i18n::Language::from_tag(language).is_none() {
+                return Err(ConfigError::new(
+                    "language",
+                    format!("unknown language {language:?}; one of {}", i18n::Language::TAGS),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Risky but valid settings, for the launch log.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.expire_after - self.warn_after < 20 {
+            warnings.push(format!(
+                "{CONFIG_TABLE}: the warning shows {} s before expiry; WCAG 2.2.1 asks for at least 20 s",
+                self.expire_after - self.warn_after
+            ));
+        }
+        if self.login_cookies.is_empty() {
+            warnings.push(format!(
+                "{CONFIG_TABLE}.login_cookies is empty: an expired session only loses its stamp, \
+                 the app's own sign-in cookies stay"
+            ));
+        }
+        warnings
+    }
+}
+
+/// A path on this site: starts with one `/`, no scheme or host, no spaces.
+fn check_local_path(key: &str, path: &str, query_allowed: bool) -> Result<(), ConfigError> {
+    if !path.starts_with('/') {
+        return Err(ConfigError::new(key, format!("{path:?} must start with '/'")));
+    }
+    if path.starts_with("//") || path.starts_with("/\\") {
+        return Err(ConfigError::new(key, format!("{path:?} must be a path on this site, not '//host'")));
+    }
+    if path.chars().any(|c| c.is_control() || c == ' ' || c == '#') {
+        return Err(ConfigError::new(key, format!("{path:?} holds a space, '#' or a control character")));
+    }
+    if !query_allowed && path.contains('?') {
+        return Err(ConfigError::new(key, format!("{path:?} must be a path without a query")));
+    }
+    Ok(())
+}
+
+fn check_base(base: &str) -> Result<(), ConfigError> {
+    check_local_path("base", base, false)?;
+    if base.len() > 1 && base.ends_with('/') {
+        return Err(ConfigError::new("base", format!("{base:?} must not end with '/'")));
+    }
+    if base.contains(['<', '>']) || rocket::http::uri::Origin::parse(base).is_err() {
+        return Err(ConfigError::new("base", format!("{base:?} is not a plain mount path")));
+    }
+    Ok(())
+}
+
+/// RFC 6265 cookie-name token.
+fn check_cookie_name(key: &str, name: &str) -> Result<(), ConfigError> {
+    let is_token = |c: char| c.is_ascii_graphic() && !"()<>@,;:\\\"/[]?={}".contains(c);
+    if name.is_empty() || !name.chars().all(is_token) {
+        return Err(ConfigError::new(key, format!("{name:?} is not a valid cookie name")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(config: Config) -> String {
+        config.validate().unwrap_err().key().to_string()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_match_the_documentation() {
+        let config = Config::default();
+        assert!(config.validate().is_ok());
+        assert_eq!((config.warn_after, config.expire_after, config.absolute_timeout), (540, 600, 43_200));
+        assert_eq!(config.cookie_name, "session_security");
+        assert_eq!(config.base, "/session-security");
+        assert_eq!(config.same_site, SameSitePolicy::Lax);
+    }
+
+    #[test]
+    fn timing_rules_name_their_key() {
+        let d = Config::default;
+        assert_eq!(key_of(Config { warn_after: 0, ..d() }), "warn_after");
+        assert_eq!(key_of(Config { warn_after: 600, ..d() }), "warn_after");
+        assert_eq!(key_of(Config { warn_after: 700, ..d() }), "warn_after");
+        assert_eq!(key_of(Config { absolute_timeout: 599, ..d() }), "absolute_timeout");
+        assert!(Config { absolute_timeout: 0, ..d() }.validate().is_ok());
+        assert!(Config { absolute_timeout: 600, ..d() }.validate().is_ok());
+    }
+
+    #[test]
+    fn paths_must_be_local() {
+        let d = Config::default;
+        assert_eq!(key_of(Config { login_url: "login".into(), ..d() }), "login_url");
+        assert_eq!(key_of(Config { login_url: "https://evil.example/".into(), ..d() }), "login_url");
+        assert_eq!(key_of(Config { login_url: "//evil.example".into(), ..d() }), "login_url");
+        assert!(Config { login_url: "/auth/login?sso=1".into(), ..d() }.validate().is_ok());
+        assert_eq!(key_of(Config { logout_url: "bye".into(), ..d() }), "logout_url");
+        assert_eq!(key_of(Config { base: "ss".into(), ..d() }), "base");
+        assert_eq!(key_of(Config { base: "/ss/".into(), ..d() }), "base");
+        assert_eq!(key_of(Config { base: "/ss/<x>".into(), ..d() }), "base");
+        let passive = vec!["/ok".to_string(), "/api/*".to_string(), "api/poll".to_string()];
+        assert_eq!(key_of(Config { passive_urls: passive, ..d() }), "passive_urls[2]");
+    }
+
+    #[test]
+    fn cookie_names_are_tokens() {
+        let d = Config::default;
+        assert_eq!(key_of(Config { cookie_name: "".into(), ..d() }), "cookie_name");
+        assert_eq!(key_of(Config { cookie_name: "a b".into(), ..d() }), "cookie_name");
+        let login = vec!["user".to_string(), "x;y".to_string()];
+        assert_eq!(key_of(Config { login_cookies: login, ..d() }), "login_cookies[1]");
+        let same = vec!["session_security".to_string()];
+        assert_eq!(key_of(Config { login_cookies: same, ..d() }), "login_cookies[0]");
+    }
+
+    #[test]
+    fn same_site_none_needs_secure() {
+        let d = Config::default;
+        assert_eq!(key_of(Config { same_site: SameSitePolicy::None, ..d() }), "same_site");
+        assert!(Config { same_site: SameSitePolicy::None, secure: true, ..d() }.validate().is_ok());
+    }
+
+    #[test]
+    fn language_must_be_known() {
+        let d = Config::default;
+        assert_eq!(key_of(Config { language: Some("xx".into()), ..d() }), "language");
+        assert!(Config { language: Some("fr".into()), ..d() }.validate().is_ok());
+    }
+
+    #[test]
+    fn short_warning_window_and_missing_login_cookies_are_warned_about() {
+        let config = Config { warn_after: 590, ..Config::default() };
+        let warnings = config.warnings();
+        assert!(warnings.iter().any(|w| w.contains("WCAG")), "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.contains("login_cookies")), "{warnings:?}");
+        let quiet = Config { login_cookies: vec!["user".into()], ..Config::default() };
+        assert!(quiet.warnings().is_empty());
+    }
+
+    #[test]
+    fn unknown_and_mistyped_keys_are_rejected_with_their_name() {
+        use rocket::figment::{util::map, Figment};
+        let figment = Figment::new().merge(("session_security", map!["expire_afer" => 10]));
+        let error = figment.focus(CONFIG_TABLE).extract::<Config>().unwrap_err();
+        assert!(error.to_string().contains("expire_afer"), "{error}");
+        let figment = Figment::new().merge(("session_security", map!["warn_after" => -5]));
+        let error = figment.focus(CONFIG_TABLE).extract::<Config>().unwrap_err();
+        assert!(error.path.iter().any(|p| p == "warn_after") || error.to_string().contains("warn_after"), "{error}");
+    }
+}

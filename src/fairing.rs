@@ -1,0 +1,358 @@
+//! The `SessionSecurity` fairing: reads and checks the configuration at
+//! ignite, classifies each request once, and writes the stamp (or removes
+//! it) on each response.
+
+use std::sync::{Arc, OnceLock};
+
+use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::http::{Cookie, Header, SameSite};
+use rocket::log::private as log;
+use rocket::{Build, Data, Orbit, Request, Response, Rocket};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, SameSitePolicy, Timeouts, CONFIG_TABLE};
+use crate::guard::shape_rejection;
+use crate::ping::{self, PING_ROUTE};
+use crate::stamp::{Stamp, StampCodec};
+use crate::verdict::{classify, Action, ExpiryReason, RequestSession, StampCookie, Verdict};
+
+type TimeoutsHook = dyn Fn(&Request<'_>, Timeouts) -> Timeouts + Send + Sync;
+type AuditHook = dyn Fn(&Request<'_>, &SessionEvent) + Send + Sync;
+
+/// A moment in a session's life, given to the
+/// [`SessionSecurity::audit`] hook.
+///
+/// ```
+/// use rocket_session_security::{ExpiryReason, SessionEvent};
+/// let event = SessionEvent::Expired(ExpiryReason::Idle);
+/// assert_eq!(event.to_string(), "session expired (idle)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// A handler called [`SessionTracker::sign_in`](crate::SessionTracker::sign_in).
+    SignedIn,
+    /// A handler called [`SessionTracker::sign_out`](crate::SessionTracker::sign_out).
+    SignedOut,
+    /// A request arrived with a session that is over.
+    Expired(ExpiryReason),
+}
+
+impl std::fmt::Display for SessionEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionEvent::SignedIn => f.write_str("signed in"),
+            SessionEvent::SignedOut => f.write_str("signed out"),
+            SessionEvent::Expired(reason) => write!(f, "session expired ({})", reason.as_str()),
+        }
+    }
+}
+
+/// The fairing: attach it once and every request is classified, every
+/// response stamped, and the ping route and browser assets are mounted under
+/// `base`.
+///
+/// # Usage
+///
+/// ```
+/// use rocket_session_security::{SessionSecurity, Timeouts, SessionEvent};
+///
+/// let fairing = SessionSecurity::fairing()
+///     // shorter timeouts for administrators, chosen per request
+///     .timeouts(|req, default| {
+///         match req.cookies().get("role").map(|c| c.value()) {
+///             Some("admin") => Timeouts { warn_after: 240, expire_after: 300, ..default },
+///             _ => default,
+///         }
+///     })
+///     // an audit trail of sign-ins, sign-outs and expiries
+///     .audit(|req, event| eprintln!("{} {}", req.uri(), event));
+/// let rocket = rocket::build().attach(fairing);
+/// ```
+pub struct SessionSecurity {
+    clock: Arc<dyn Clock>,
+    timeouts_hook: Option<Arc<TimeoutsHook>>,
+    audit_hook: Option<Arc<AuditHook>>,
+    shared: OnceLock<Arc<Shared>>,
+}
+
+/// What the fairing, the guards and the ping share after ignite.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    passive_exact: Vec<String>,
+    passive_prefixes: Vec<String>,
+    timeouts_hook: Option<Arc<TimeoutsHook>>,
+    audit_hook: Option<Arc<AuditHook>>,
+    /// Key-dependent state, made on the first request: in the debug profile
+    /// Rocket only chooses its random key after the ignite fairings ran.
+    runtime: OnceLock<Runtime>,
+}
+
+struct Runtime {
+    codec: StampCodec,
+    secure: bool,
+}
+
+/// The request's record, stored by `on_request` (`None` without the fairing).
+struct Slot(Option<RequestSession>);
+
+pub(crate) fn request_session<'r>(req: &'r Request<'_>) -> Option<&'r RequestSession> {
+    req.local_cache(|| Slot(None)).0.as_ref()
+}
+
+impl SessionSecurity {
+    /// The fairing with the system clock and no hooks.
+    pub fn fairing() -> Self {
+        SessionSecurity { clock: Arc::new(SystemClock), timeouts_hook: None, audit_hook: None, shared: OnceLock::new() }
+    }
+
+    /// Reads time from `clock` instead of the system clock: tests move a
+    /// [`ManualClock`](crate::ManualClock) instead of sleeping.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Chooses the timing per request (e.g. shorter for administrators). The
+    /// hook gets the request and the configured timing; the guard, the ping
+    /// and the browser snippet all use what it returns. A result that breaks
+    /// the rules of [`Timeouts::validate`] is logged and replaced by the
+    /// configured timing.
+    pub fn timeouts<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&Request<'_>, Timeouts) -> Timeouts + Send + Sync + 'static,
+    {
+        self.timeouts_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook` on sign-in, sign-out, and each request that finds its
+    /// session expired (with the reason). Keep it quick: it runs inline.
+    pub fn audit<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&Request<'_>, &SessionEvent) + Send + Sync + 'static,
+    {
+        self.audit_hook = Some(Arc::new(hook));
+        self
+    }
+}
+
+impl Shared {
+    fn new(config: Config, fairing: &SessionSecurity) -> Self {
+        let (prefixes, exact): (Vec<_>, Vec<_>) = config.passive_urls.iter().cloned().partition(|u| u.ends_with('*'));
+        Shared {
+            passive_prefixes: prefixes.into_iter().map(|p| p.trim_end_matches('*').to_string()).collect(),
+            passive_exact: exact,
+            clock: fairing.clock.clone(),
+            timeouts_hook: fairing.timeouts_hook.clone(),
+            audit_hook: fairing.audit_hook.clone(),
+            runtime: OnceLock::new(),
+            config,
+        }
+    }
+
+    fn runtime(&self, rocket: &Rocket<Orbit>) -> &Runtime {
+        self.runtime.get_or_init(|| {
+            let config = rocket.config();
+            // `Config` provides its final master key (a generated one too) as bytes.
+            let master: Vec<u8> = rocket::figment::Figment::from(config).extract_inner("secret_key").unwrap_or_default();
+            let key = cookie::Key::try_from(master.as_slice()).unwrap_or_else(|_| {
+                log::error!("{CONFIG_TABLE}: Rocket has no usable secret_key; every stamp will be treated as expired");
+                cookie::Key::generate()
+            });
+            Runtime {
+                codec: StampCodec::new(&key, &self.config.cookie_name),
+                secure: self.config.secure || config.tls_enabled(),
+            }
+        })
+    }
+
+    /// The ping, the crate's assets and `passive_urls` never count as activity.
+    fn is_passive_path(&self, path: &str) -> bool {
+        let base = self.config.base.as_str();
+        (path.starts_with(base) && matches!(path.as_bytes().get(base.len()), None | Some(b'/')))
+            || self.passive_exact.iter().any(|p| p == path)
+            || self.passive_prefixes.iter().any(|p| path.starts_with(p.as_str()))
+    }
+
+    fn timeouts_for(&self, req: &Request<'_>) -> Timeouts {
+        let configured = self.config.timeouts();
+        let Some(hook) = &self.timeouts_hook else { return configured };
+        let chosen = hook(req, configured);
+        match chosen.validate() {
+            Ok(()) => chosen,
+            Err(e) => {
+                log::error!("the timeouts hook returned invalid timing ({e}); using the configured timing");
+                configured
+            }
+        }
+    }
+
+    fn audit(&self, req: &Request<'_>, event: SessionEvent) {
+        match event {
+            SessionEvent::Expired(ExpiryReason::Invalid) => log::warn!("{event}: {} {}", req.method(), req.uri().path()),
+            _ => log::info!("{event}: {} {}", req.method(), req.uri().path()),
+        }
+        if let Some(hook) = &self.audit_hook {
+            hook(req, &event);
+        }
+    }
+
+    fn stamp_cookie(&self, runtime: &Runtime, stamp: Stamp) -> Cookie<'static> {
+        let same_site = match self.config.same_site {
+            SameSitePolicy::Lax => SameSite::Lax,
+            SameSitePolicy::Strict => SameSite::Strict,
+            SameSitePolicy::None => SameSite::None,
+        };
+        // No Expires/Max-Age: a browser-session cookie; the limits live inside the seal.
+        Cookie::build((self.config.cookie_name.clone(), runtime.codec.seal(stamp)))
+            .path("/")
+            .http_only(true)
+            .same_site(same_site)
+            .secure(runtime.secure)
+            .build()
+    }
+}
+
+fn removal(name: &str) -> Cookie<'static> {
+    let mut cookie = Cookie::build(name.to_string()).path("/").build();
+    cookie.make_removal();
+    cookie
+}
+
+/// Did the handler already put a `Set-Cookie` for `name` on this response?
+fn sets_cookie(res: &Response<'_>, name: &str) -> bool {
+    res.headers().get("Set-Cookie").any(|value| {
+        value.split_once('=').is_some_and(|(n, _)| n.trim() == name)
+    })
+}
+
+#[rocket::async_trait]
+impl Fairing for SessionSecurity {
+    fn info(&self) -> Info {
+        Info { name: "Session Security", kind: Kind::Ignite | Kind::Liftoff | Kind::Request | Kind::Response | Kind::Singleton }
+    }
+
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
+        let config = match rocket.figment().focus(CONFIG_TABLE).extract::<Config>() {
+            Ok(config) => config,
+            Err(e) => {
+                log::error!("invalid [{CONFIG_TABLE}] configuration");
+                rocket::config::pretty_print_error(e);
+                return Err(rocket);
+            }
+        };
+        if let Err(e) = config.validate() {
+            log::error!("invalid configuration: {e}");
+            return Err(rocket);
+        }
+        let base = config.base.clone();
+        let shared = Arc::new(Shared::new(config, self));
+        if self.shared.set(shared.clone()).is_err() {
+            log::error!("SessionSecurity was ignited twice");
+            return Err(rocket);
+        }
+        Ok(rocket.manage(shared).mount(base, rocket::routes![ping::ping]))
+    }
+
+    async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
+        let Some(shared) = self.shared.get() else { return };
+        let c = &shared.config;
+        shared.runtime(rocket);
+        log::info!(
+            "session security: warn after {} s, expire after {} s idle, absolute limit {}; ping at POST {}/ping",
+            c.warn_after,
+            c.expire_after,
+            if c.absolute_timeout == 0 { "off".to_string() } else { format!("{} s", c.absolute_timeout) },
+            c.base
+        );
+        for warning in c.warnings() {
+            log::warn!("{warning}");
+        }
+        if !c.secure && !rocket.config().tls_enabled() && rocket.config().profile == rocket::Config::RELEASE_PROFILE {
+            log::warn!("{CONFIG_TABLE}: no TLS and secure = false: the stamp cookie is sent over plain HTTP");
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        let Some(shared) = self.shared.get() else { return };
+        let runtime = shared.runtime(req.rocket());
+        let config = &shared.config;
+        let cookies = req.cookies();
+        let stamp = match cookies.get(&config.cookie_name) {
+            None => StampCookie::Absent,
+            Some(c) => match runtime.codec.open(c.value()) {
+                Ok(stamp) => StampCookie::Present(stamp),
+                Err(e) => StampCookie::Unreadable(e),
+            },
+        };
+        let login_cookie =
+            (!config.login_cookies.is_empty()).then(|| config.login_cookies.iter().any(|n| cookies.get(n).is_some()));
+        let timeouts = match stamp {
+            StampCookie::Present(_) => shared.timeouts_for(req),
+            _ => config.timeouts(),
+        };
+        let verdict = classify(stamp, login_cookie, shared.clock.now_unix(), &timeouts);
+        let stale_stamp = login_cookie == Some(false) && stamp != StampCookie::Absent;
+        let passive_path = shared.is_passive_path(req.uri().path().as_str());
+        if let Verdict::Expired(reason) = verdict {
+            shared.audit(req, SessionEvent::Expired(reason));
+        }
+        req.local_cache(|| Slot(Some(RequestSession::new(verdict, timeouts, stale_stamp, passive_path))));
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let Some(shared) = self.shared.get() else { return };
+        let Some(session) = request_session(req) else { return };
+        let runtime = shared.runtime(req.rocket());
+        let config = &shared.config;
+        // Rocket has already turned the cookie jar into headers: write ours as headers.
+        let remove_all = |res: &mut Response<'r>| {
+            res.adjoin_header(Header::from(removal(&config.cookie_name)));
+            for name in &config.login_cookies {
+                if !sets_cookie(res, name) {
+                    res.adjoin_header(Header::from(removal(name)));
+                }
+            }
+        };
+        match session.action() {
+            Action::SignIn { at } => {
+                let stamp = Stamp { signed_in_at: at, last_activity: at };
+                res.adjoin_header(Header::from(shared.stamp_cookie(runtime, stamp)));
+                shared.audit(req, SessionEvent::SignedIn);
+            }
+            Action::SignOut => {
+                remove_all(res);
+                shared.audit(req, SessionEvent::SignedOut);
+            }
+            Action::None => match session.verdict {
+                Verdict::Expired(_) => remove_all(res),
+                Verdict::Anonymous if session.stale_stamp => {
+                    res.adjoin_header(Header::from(removal(&config.cookie_name)));
+                }
+                Verdict::Anonymous => {}
+                Verdict::Active { stamp, .. } => {
+                    let passive = session.passive_path
+                        || req.route().and_then(|r| r.name.as_deref()).is_some_and(|name| {
+                            name == PING_ROUTE || config.passive_routes.iter().any(|p| p == name)
+                        });
+                    let activity = match session.merged_activity() {
+                        Some(at) => Some(at),
+                        None if !passive => Some(shared.clock.now_unix()),
+                        None => None,
+                    };
+                    // Whole seconds: re-issue only when the value moves forward.
+                    if let Some(at) = activity.filter(|&at| at > stamp.last_activity) {
+                        let stamp = Stamp { last_activity: at, ..stamp };
+                        res.adjoin_header(Header::from(shared.stamp_cookie(runtime, stamp)));
+                    }
+                }
+            },
+        }
+        if session.was_rejected() && res.status() == rocket::http::Status::Unauthorized {
+            shape_rejection(req, res, session, &config.login_url);
+        } else if session.is_protected() && !res.headers().contains("Cache-Control") {
+            res.set_header(crate::answer::no_store());
+        }
+    }
+}

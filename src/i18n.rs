@@ -1,0 +1,308 @@
+//! Texts of the warning dialog and the expiry cover, in several languages.
+//!
+//! The browser script never holds texts of its own: the server renders them
+//! into the snippet, and the script only chooses a plural form with
+//! `Intl.PluralRules`.
+
+/// Every text the browser shows, in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Texts {
+    /// BCP 47 tag, used for `lang` and the plural rules.
+    pub tag: &'static str,
+    /// Dialog heading.
+    pub title: &'static str,
+    /// What to do to stay signed in.
+    pub message: &'static str,
+    /// Label before the countdown.
+    pub time_left: &'static str,
+    /// Countdown forms by CLDR plural category; `{n}` is the number.
+    pub seconds: &'static [(&'static str, &'static str)],
+    /// The button that extends the session.
+    pub stay: &'static str,
+    /// The button that signs out at once.
+    pub sign_out: &'static str,
+    /// Heading of the cover shown over a page kept for its unsaved input.
+    pub cover_title: &'static str,
+    /// Explanation on the cover.
+    pub cover_message: &'static str,
+    /// The link on the cover that opens the sign-in page in a new tab.
+    pub cover_link: &'static str,
+}
+
+/// A language the crate has texts for.
+///
+/// ```
+/// use rocket_session_security::Language;
+///
+/// assert_eq!(Language::from_tag("de-AT"), Some(Language::German));
+/// assert_eq!(Language::negotiate("da, fr-CH;q=0.8, en;q=0.5"), Language::French);
+/// assert_eq!(Language::negotiate("da"), Language::English);
+/// assert_eq!(Language::Polish.texts().stay, "Nie wylogowuj");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// en
+    English,
+    /// fr
+    French,
+    /// de
+    German,
+    /// es
+    Spanish,
+    /// it
+    Italian,
+    /// pt
+    Portuguese,
+    /// nl
+    Dutch,
+    /// pl
+    Polish,
+    /// cs
+    Czech,
+    /// ja
+    Japanese,
+}
+
+impl Language {
+    /// Every language, English first.
+    pub const ALL: [Language; 10] = [
+        Language::English,
+        Language::French,
+        Language::German,
+        Language::Spanish,
+        Language::Italian,
+        Language::Portuguese,
+        Language::Dutch,
+        Language::Polish,
+        Language::Czech,
+        Language::Japanese,
+    ];
+
+    /// The tags accepted by the `language` setting, for error messages.
+    pub const TAGS: &'static str = "en, fr, de, es, it, pt, nl, pl, cs, ja";
+
+    /// The language of a BCP 47 tag (`fr`, `pt-BR`, `de_AT`), by its primary subtag.
+    pub fn from_tag(tag: &str) -> Option<Language> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Language::ALL.into_iter().find(|l| l.texts().tag == primary)
+    }
+
+    /// The best language for an `Accept-Language` header, by `q` weight;
+    /// English when nothing matches or the header is malformed.
+    pub fn negotiate(accept_language: &str) -> Language {
+        let mut best: Option<(Language, u16)> = None;
+        for item in accept_language.split(',').take(32) {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("");
+            let weight = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1000), parse_weight);
+            if let (Some(language), Some(weight)) = (Language::from_tag(tag), weight) {
+                if weight > 0 && best.map_or(true, |(_, w)| weight > w) {
+                    best = Some((language, weight));
+                }
+            }
+        }
+        best.map_or(Language::English, |(language, _)| language)
+    }
+
+    /// The texts of this language.
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Language::English => &EN,
+            Language::French => &FR,
+            Language::German => &DE,
+            Language::Spanish => &ES,
+            Language::Italian => &IT,
+            Language::Portuguese => &PT,
+            Language::Dutch => &NL,
+            Language::Polish => &PL,
+            Language::Czech => &CS,
+            Language::Japanese => &JA,
+        }
+    }
+}
+
+/// A `q` value (`0`, `0.5`, `1.000`) in thousandths; `None` when malformed.
+fn parse_weight(q: &str) -> Option<u16> {
+    let (whole, fraction) = q.trim().split_once('.').unwrap_or((q.trim(), ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+static EN: Texts = Texts {
+    tag: "en",
+    title: "Your session is about to expire",
+    message: "Move the mouse or press a key to stay signed in.",
+    time_left: "Time left:",
+    seconds: &[("one", "{n} second"), ("other", "{n} seconds")],
+    stay: "Stay signed in",
+    sign_out: "Sign out now",
+    cover_title: "You have been signed out",
+    cover_message: "What you typed on this page is kept. Sign in again in another tab, then come back here.",
+    cover_link: "Open the sign-in page in a new tab",
+};
+
+static FR: Texts = Texts {
+    tag: "fr",
+    title: "Votre session va bientôt expirer",
+    message: "Bougez la souris ou appuyez sur une touche pour rester connecté.",
+    time_left: "Temps restant :",
+    seconds: &[("one", "{n} seconde"), ("many", "{n} de secondes"), ("other", "{n} secondes")],
+    stay: "Rester connecté",
+    sign_out: "Se déconnecter",
+    cover_title: "Vous avez été déconnecté",
+    cover_message: "Votre saisie sur cette page est conservée. Reconnectez-vous dans un autre onglet, puis revenez ici.",
+    cover_link: "Ouvrir la page de connexion dans un nouvel onglet",
+};
+
+static DE: Texts = Texts {
+    tag: "de",
+    title: "Ihre Sitzung läuft gleich ab",
+    message: "Bewegen Sie die Maus oder drücken Sie eine Taste, um angemeldet zu bleiben.",
+    time_left: "Verbleibende Zeit:",
+    seconds: &[("one", "{n} Sekunde"), ("other", "{n} Sekunden")],
+    stay: "Angemeldet bleiben",
+    sign_out: "Jetzt abmelden",
+    cover_title: "Sie wurden abgemeldet",
+    cover_message: "Ihre Eingaben auf dieser Seite bleiben erhalten. Melden Sie sich in einem anderen Tab erneut an und kehren Sie dann hierher zurück.",
+    cover_link: "Anmeldeseite in neuem Tab öffnen",
+};
+
+static ES: Texts = Texts {
+    tag: "es",
+    title: "Su sesión está a punto de caducar",
+    message: "Mueva el ratón o pulse una tecla para mantener la sesión iniciada.",
+    time_left: "Tiempo restante:",
+    seconds: &[("one", "{n} segundo"), ("many", "{n} de segundos"), ("other", "{n} segundos")],
+    stay: "Mantener la sesión",
+    sign_out: "Cerrar sesión ahora",
+    cover_title: "Se ha cerrado su sesión",
+    cover_message: "Lo que escribió en esta página se conserva. Vuelva a iniciar sesión en otra pestaña y regrese aquí.",
+    cover_link: "Abrir la página de inicio de sesión en una pestaña nueva",
+};
+
+static IT: Texts = Texts {
+    tag: "it",
+    title: "La sessione sta per scadere",
+    message: "Muovi il mouse o premi un tasto per restare connesso.",
+    time_left: "Tempo rimasto:",
+    seconds: &[("one", "{n} secondo"), ("many", "{n} di secondi"), ("other", "{n} secondi")],
+    stay: "Resta connesso",
+    sign_out: "Esci ora",
+    cover_title: "Sei stato disconnesso",
+    cover_message: "Quanto hai scritto in questa pagina è conservato. Accedi di nuovo in un'altra scheda, poi torna qui.",
+    cover_link: "Apri la pagina di accesso in una nuova scheda",
+};
+
+static PT: Texts = Texts {
+    tag: "pt",
+    title: "A sua sessão está prestes a expirar",
+    message: "Mova o rato ou prima uma tecla para continuar com sessão iniciada.",
+    time_left: "Tempo restante:",
+    seconds: &[("one", "{n} segundo"), ("many", "{n} de segundos"), ("other", "{n} segundos")],
+    stay: "Manter sessão",
+    sign_out: "Terminar sessão",
+    cover_title: "A sua sessão foi terminada",
+    cover_message: "O que escreveu nesta página foi mantido. Inicie sessão novamente noutro separador e depois volte aqui.",
+    cover_link: "Abrir a página de início de sessão num novo separador",
+};
+
+static NL: Texts = Texts {
+    tag: "nl",
+    title: "Uw sessie verloopt binnenkort",
+    message: "Beweeg de muis of druk op een toets om aangemeld te blijven.",
+    time_left: "Resterende tijd:",
+    seconds: &[("one", "{n} seconde"), ("other", "{n} seconden")],
+    stay: "Aangemeld blijven",
+    sign_out: "Nu afmelden",
+    cover_title: "U bent afgemeld",
+    cover_message: "Wat u op deze pagina hebt ingevuld, blijft bewaard. Meld u opnieuw aan in een ander tabblad en kom dan hier terug.",
+    cover_link: "Aanmeldpagina openen in een nieuw tabblad",
+};
+
+static PL: Texts = Texts {
+    tag: "pl",
+    title: "Twoja sesja zaraz wygaśnie",
+    message: "Porusz myszą lub naciśnij klawisz, aby pozostać zalogowanym.",
+    time_left: "Pozostały czas:",
+    seconds: &[
+        ("one", "{n} sekunda"),
+        ("few", "{n} sekundy"),
+        ("many", "{n} sekund"),
+        ("other", "{n} sekundy"),
+    ],
+    stay: "Nie wylogowuj",
+    sign_out: "Wyloguj teraz",
+    cover_title: "Zostałeś wylogowany",
+    cover_message: "To, co wpisałeś na tej stronie, zostało zachowane. Zaloguj się ponownie w innej karcie, a potem wróć tutaj.",
+    cover_link: "Otwórz stronę logowania w nowej karcie",
+};
+
+static CS: Texts = Texts {
+    tag: "cs",
+    title: "Vaše relace brzy vyprší",
+    message: "Pohněte myší nebo stiskněte klávesu, abyste zůstali přihlášeni.",
+    time_left: "Zbývající čas:",
+    seconds: &[
+        ("one", "{n} sekunda"),
+        ("few", "{n} sekundy"),
+        ("many", "{n} sekundy"),
+        ("other", "{n} sekund"),
+    ],
+    stay: "Zůstat přihlášen",
+    sign_out: "Odhlásit se",
+    cover_title: "Byli jste odhlášeni",
+    cover_message: "Co jste na této stránce napsali, zůstává zachováno. Přihlaste se znovu v jiné kartě a pak se sem vraťte.",
+    cover_link: "Otevřít přihlašovací stránku v nové kartě",
+};
+
+static JA: Texts = Texts {
+    tag: "ja",
+    title: "まもなくセッションの有効期限が切れます",
+    message: "サインインしたままにするには、マウスを動かすかキーを押してください。",
+    time_left: "残り時間:",
+    seconds: &[("other", "{n} 秒")],
+    stay: "サインインを続ける",
+    sign_out: "今すぐサインアウト",
+    cover_title: "サインアウトされました",
+    cover_message: "このページの入力内容は保持されています。別のタブで再度サインインしてから、ここに戻ってください。",
+    cover_link: "新しいタブでサインインページを開く",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_text_and_an_other_plural_form() {
+        for language in Language::ALL {
+            let t = language.texts();
+            assert_eq!(Language::from_tag(t.tag), Some(language));
+            for text in [t.title, t.message, t.time_left, t.stay, t.sign_out, t.cover_title, t.cover_message, t.cover_link] {
+                assert!(!text.trim().is_empty(), "{}", t.tag);
+            }
+            assert!(t.seconds.iter().any(|(c, _)| *c == "other"), "{}", t.tag);
+            assert!(t.seconds.iter().all(|(_, f)| f.contains("{n}")), "{}", t.tag);
+            assert!(Language::TAGS.contains(t.tag));
+        }
+        assert_ne!(EN.title, FR.title);
+    }
+
+    #[test]
+    fn accept_language_picks_the_heaviest_known_tag() {
+        assert_eq!(Language::negotiate(""), Language::English);
+        assert_eq!(Language::negotiate("pt-BR,pt;q=0.9"), Language::Portuguese);
+        assert_eq!(Language::negotiate("en;q=0.2, ja;q=0.9"), Language::Japanese);
+        assert_eq!(Language::negotiate("cs;q=0, nl;q=0.1"), Language::Dutch);
+        assert_eq!(Language::negotiate("de;q=2, it;q=abc"), Language::English);
+        assert_eq!(Language::negotiate("*"), Language::English);
+    }
+}

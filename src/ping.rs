@@ -1,0 +1,194 @@
+//! `POST {base}/ping?idle_for=N`: the browser reports how long it has been
+//! idle; the server answers how long the person has been idle across every
+//! tab and device, taking the more recent of the two.
+
+use rocket::http::Status;
+use rocket::outcome::Outcome;
+use rocket::request::{self, FromRequest, Request};
+use rocket::serde::json::serde_json::json;
+
+use crate::answer::JsonAnswer;
+use crate::fairing::{request_session, Shared};
+use crate::verdict::{RequestSession, Verdict};
+
+/// Route name of the ping: it is passive, never counted as activity.
+pub(crate) const PING_ROUTE: &str = "session_security_ping";
+
+/// What the ping handler needs from the request.
+pub(crate) struct PingRequest<'r> {
+    req: &'r Request<'r>,
+    session: &'r RequestSession,
+    shared: &'r Shared,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PingRequest<'r> {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
+        match (request_session(req), req.rocket().state::<std::sync::Arc<Shared>>()) {
+            (Some(session), Some(shared)) => Outcome::Success(PingRequest { req, session, shared }),
+            _ => Outcome::Error((Status::InternalServerError, ())),
+        }
+    }
+}
+
+#[rocket::post("/ping")]
+pub(crate) fn ping(ping: PingRequest<'_>) -> JsonAnswer {
+    let PingRequest { req, session, shared } = ping;
+    if let Some(why) = cross_site(req) {
+        return JsonAnswer::new(Status::Forbidden, json!({ "error": why }));
+    }
+    let stamp = match session.verdict {
+        Verdict::Active { stamp, .. } => stamp,
+        Verdict::Anonymous => return JsonAnswer::new(Status::Unauthorized, json!({ "state": "anonymous" })),
+        Verdict::Expired(_) => return JsonAnswer::new(Status::Unauthorized, json!({ "state": "expired" })),
+    };
+    let client_idle = match parse_idle_for(req.uri().query().map(|q| q.as_str())) {
+        Ok(value) => value,
+        Err(why) => return JsonAnswer::new(Status::BadRequest, json!({ "error": why })),
+    };
+    let now = shared.clock.now_unix();
+    let mut server_last = stamp.last_activity;
+    if let Some(client_idle) = client_idle {
+        // The browser may report activity more recent than ours, never later than now.
+        let client_last = now - i64::from(client_idle);
+        if client_last > server_last {
+            server_last = client_last;
+            session.record_merge(client_last);
+        }
+    }
+    let merged_idle = now.saturating_sub(server_last).max(0);
+    let t = session.timeouts;
+    JsonAnswer::new(
+        Status::Ok,
+        json!({
+            "state": "active",
+            "idle_for": merged_idle,
+            "warn_after": t.warn_after,
+            "expire_after": t.expire_after,
+        }),
+    )
+}
+
+/// Why the request comes from another site, if it does: no other site may
+/// keep a session alive. Each check alone rejects.
+pub(crate) fn cross_site(req: &Request<'_>) -> Option<&'static str> {
+    let headers = req.headers();
+    if let Some(site) = headers.get_one("Sec-Fetch-Site") {
+        if !site.eq_ignore_ascii_case("same-origin") {
+            return Some("cross-site request: Sec-Fetch-Site is not same-origin");
+        }
+    }
+    if let Some(origin) = headers.get_one("Origin") {
+        let host = headers.get_one("Host");
+        if !same_origin(origin, host) {
+            return Some("cross-site request: Origin does not match Host");
+        }
+    }
+    None
+}
+
+/// Does `origin` (`scheme://host[:port]`) name the same host and port as the
+/// `Host` header? `null`, garbage and a missing `Host` never match.
+fn same_origin(origin: &str, host: Option<&str>) -> bool {
+    let Some(host) = host else { return false };
+    let Some((scheme, authority)) = origin.split_once("://") else { return false };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return false,
+    };
+    match (split_authority(authority, default_port), split_authority(host, default_port)) {
+        (Some((oh, op)), Some((hh, hp))) => op == hp && oh.eq_ignore_ascii_case(hh),
+        _ => false,
+    }
+}
+
+/// `host[:port]` or `[v6]:port` into host and port; `None` for anything else.
+fn split_authority(authority: &str, default_port: u16) -> Option<(&str, u16)> {
+    if authority.is_empty() || authority.contains(['/', '@', '?', '#', ' ']) {
+        return None;
+    }
+    let (host, port) = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
+        _ => (authority, None),
+    };
+    let port = match port {
+        None => default_port,
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
+        Some(_) => return None,
+    };
+    (!host.is_empty()).then_some((host, port))
+}
+
+/// The `idle_for` of a query: `Ok(None)` when absent; an error that says
+/// which rule it breaks otherwise. Other parameters are ignored.
+pub(crate) fn parse_idle_for(query: Option<&str>) -> Result<Option<u32>, String> {
+    let mut found: Option<std::borrow::Cow<'_, str>> = None;
+    for pair in query.unwrap_or("").split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if percent_encoding::percent_decode_str(name).decode_utf8_lossy() != "idle_for" {
+            continue;
+        }
+        if found.is_some() {
+            return Err("idle_for is repeated; send it once".into());
+        }
+        let value = value.replace('+', " ");
+        found = Some(percent_encoding::percent_decode_str(&value).decode_utf8_lossy().into_owned().into());
+    }
+    let Some(value) = found else { return Ok(None) };
+    if value.is_empty() {
+        return Err("idle_for is empty; expected whole seconds, e.g. idle_for=42".into());
+    }
+    if value.starts_with('-') && value.len() > 1 && value[1..].bytes().all(|b| b.is_ascii_digit()) {
+        return Err("idle_for is negative; expected whole seconds of 0 or more".into());
+    }
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("idle_for is not a whole decimal number of seconds".into());
+    }
+    match value.parse::<u32>() {
+        Ok(seconds) => Ok(Some(seconds)),
+        Err(_) => Err(format!("idle_for is beyond {} seconds", u32::MAX)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_for_parsing() {
+        assert_eq!(parse_idle_for(None), Ok(None));
+        assert_eq!(parse_idle_for(Some("")), Ok(None));
+        assert_eq!(parse_idle_for(Some("_=123")), Ok(None));
+        assert_eq!(parse_idle_for(Some("idle_for=0")), Ok(Some(0)));
+        assert_eq!(parse_idle_for(Some("x=1&idle_for=42")), Ok(Some(42)));
+        assert_eq!(parse_idle_for(Some("idle%5Ffor=7")), Ok(Some(7)));
+        assert_eq!(parse_idle_for(Some("idle_for=4294967295")), Ok(Some(u32::MAX)));
+        let err = |q: &str| parse_idle_for(Some(q)).unwrap_err();
+        assert!(err("idle_for=").contains("empty"));
+        assert!(err("idle_for").contains("empty"));
+        assert!(err("idle_for=1&idle_for=2").contains("repeated"));
+        assert!(err("idle_for=-5").contains("negative"));
+        assert!(err("idle_for=4294967296").contains("beyond"));
+        for q in ["idle_for=1.5", "idle_for=abc", "idle_for=+3", "idle_for=%203", "idle_for=1_0", "idle_for=%D9%A3", "idle_for=0x1", "idle_for=--1", "idle_for=%FF"] {
+            assert!(err(q).contains("not a whole decimal"), "{q}");
+        }
+    }
+
+    #[test]
+    fn origin_matching() {
+        assert!(same_origin("http://127.0.0.1:8000", Some("127.0.0.1:8000")));
+        assert!(same_origin("https://Example.com", Some("example.com")));
+        assert!(same_origin("https://example.com:443", Some("example.com")));
+        assert!(same_origin("http://[::1]:8000", Some("[::1]:8000")));
+        assert!(!same_origin("null", Some("example.com")));
+        assert!(!same_origin("https://evil.example", Some("example.com")));
+        assert!(!same_origin("http://example.com:8001", Some("example.com:8000")));
+        assert!(!same_origin("http://example.com", None));
+        assert!(!same_origin("ftp://example.com", Some("example.com")));
+        assert!(!same_origin("http://example.com@evil", Some("example.com")));
+        assert!(!same_origin("http://example.com:x", Some("example.com")));
+    }
+}
