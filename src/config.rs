@@ -165,10 +165,7 @@ impl Timeouts {
         if self.warn_after >= self.expire_after {
             return Err(ConfigError::new(
                 "warn_after",
-                format!(
-                    "must be less than expire_after ({} is not less than {})",
-                    self.warn_after, self.expire_after
-                ),
+                format!("must be less than expire_after ({} is not less than {})", self.warn_after, self.expire_after),
             ));
         }
         if self.absolute_timeout != 0 && self.absolute_timeout < self.expire_after {

@@ -9,6 +9,7 @@ use rocket::http::{Cookie, Header, SameSite};
 use rocket::log::private as log;
 use rocket::{Build, Data, Orbit, Request, Response, Rocket};
 
+use crate::assets;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SameSitePolicy, Timeouts, CONFIG_TABLE};
 use crate::guard::shape_rejection;
@@ -155,7 +156,8 @@ impl Shared {
         self.runtime.get_or_init(|| {
             let config = rocket.config();
             // `Config` provides its final master key (a generated one too) as bytes.
-            let master: Vec<u8> = rocket::figment::Figment::from(config).extract_inner("secret_key").unwrap_or_default();
+            let master: Vec<u8> =
+                rocket::figment::Figment::from(config).extract_inner("secret_key").unwrap_or_default();
             let key = cookie::Key::try_from(master.as_slice()).unwrap_or_else(|_| {
                 log::error!("{CONFIG_TABLE}: Rocket has no usable secret_key; every stamp will be treated as expired");
                 cookie::Key::generate()
@@ -190,7 +192,9 @@ impl Shared {
 
     fn audit(&self, req: &Request<'_>, event: SessionEvent) {
         match event {
-            SessionEvent::Expired(ExpiryReason::Invalid) => log::warn!("{event}: {} {}", req.method(), req.uri().path()),
+            SessionEvent::Expired(ExpiryReason::Invalid) => {
+                log::warn!("{event}: {} {}", req.method(), req.uri().path())
+            }
             _ => log::info!("{event}: {} {}", req.method(), req.uri().path()),
         }
         if let Some(hook) = &self.audit_hook {
@@ -222,15 +226,16 @@ fn removal(name: &str) -> Cookie<'static> {
 
 /// Did the handler already put a `Set-Cookie` for `name` on this response?
 fn sets_cookie(res: &Response<'_>, name: &str) -> bool {
-    res.headers().get("Set-Cookie").any(|value| {
-        value.split_once('=').is_some_and(|(n, _)| n.trim() == name)
-    })
+    res.headers().get("Set-Cookie").any(|value| value.split_once('=').is_some_and(|(n, _)| n.trim() == name))
 }
 
 #[rocket::async_trait]
 impl Fairing for SessionSecurity {
     fn info(&self) -> Info {
-        Info { name: "Session Security", kind: Kind::Ignite | Kind::Liftoff | Kind::Request | Kind::Response | Kind::Singleton }
+        Info {
+            name: "Session Security",
+            kind: Kind::Ignite | Kind::Liftoff | Kind::Request | Kind::Response | Kind::Singleton,
+        }
     }
 
     async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
@@ -252,7 +257,7 @@ impl Fairing for SessionSecurity {
             log::error!("SessionSecurity was ignited twice");
             return Err(rocket);
         }
-        Ok(rocket.manage(shared).mount(base, rocket::routes![ping::ping]))
+        Ok(rocket.manage(shared).mount(base, rocket::routes![ping::ping, assets::asset]))
     }
 
     async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
@@ -333,9 +338,10 @@ impl Fairing for SessionSecurity {
                 Verdict::Anonymous => {}
                 Verdict::Active { stamp, .. } => {
                     let passive = session.passive_path
-                        || req.route().and_then(|r| r.name.as_deref()).is_some_and(|name| {
-                            name == PING_ROUTE || config.passive_routes.iter().any(|p| p == name)
-                        });
+                        || req
+                            .route()
+                            .and_then(|r| r.name.as_deref())
+                            .is_some_and(|name| name == PING_ROUTE || config.passive_routes.iter().any(|p| p == name));
                     let activity = match session.merged_activity() {
                         Some(at) => Some(at),
                         None if !passive => Some(shared.clock.now_unix()),

@@ -8,10 +8,14 @@ use rocket::response::Response;
 use rocket::serde::json::serde_json::json;
 use time::OffsetDateTime;
 
+use std::sync::Arc;
+
 use crate::answer::{no_store, JsonAnswer};
 use crate::config::Timeouts;
 use crate::fairing::{request_session, Shared};
+use crate::i18n::Language;
 use crate::redirect::{login_location, next_for_request};
+use crate::snippet::Snippet;
 use crate::verdict::{ExpiryReason, RequestSession, Verdict};
 
 /// A request guard that succeeds only for a signed-in session that is within
@@ -33,11 +37,24 @@ use crate::verdict::{ExpiryReason, RequestSession, Verdict};
 ///     format!("idle for {} s, warning in {} s", session.idle_for(), session.warns_in())
 /// }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ActiveSession {
     idle: u32,
     signed_in_at: i64,
     timeouts: Timeouts,
+    language: Language,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ActiveSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActiveSession")
+            .field("idle", &self.idle)
+            .field("signed_in_at", &self.signed_in_at)
+            .field("timeouts", &self.timeouts)
+            .field("language", &self.language)
+            .finish()
+    }
 }
 
 impl ActiveSession {
@@ -64,6 +81,19 @@ impl ActiveSession {
     /// The timing in force for this session (after the per-request hook).
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts
+    }
+
+    /// The language of the warning texts: the `language` setting, else the
+    /// request's `Accept-Language`, else English.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// The browser snippet for this session (its own timing and language):
+    /// put `to_string()` in any page, or give it to Tera as
+    /// `session_security`. See [`Snippet`].
+    pub fn snippet(&self) -> Snippet {
+        Snippet::new(&self.shared.config, self.timeouts, self.language)
     }
 }
 
@@ -99,14 +129,24 @@ impl<'r> FromRequest<'r> for ActiveSession {
     type Error = SessionRejected;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let Some(session) = request_session(req) else {
+        let (Some(session), Some(shared)) = (request_session(req), req.rocket().state::<Arc<Shared>>()) else {
             rocket::log::private::error!("ActiveSession used without `.attach(SessionSecurity::fairing())`");
             return Outcome::Error((Status::InternalServerError, SessionRejected::NotConfigured));
         };
         match session.verdict {
             Verdict::Active { stamp, idle } => {
                 session.mark_protected();
-                Outcome::Success(ActiveSession { idle, signed_in_at: stamp.signed_in_at, timeouts: session.timeouts })
+                let language = match &shared.config.language {
+                    Some(tag) => Language::from_tag(tag).unwrap_or(Language::English),
+                    None => Language::negotiate(req.headers().get_one("Accept-Language").unwrap_or("")),
+                };
+                Outcome::Success(ActiveSession {
+                    idle,
+                    signed_in_at: stamp.signed_in_at,
+                    timeouts: session.timeouts,
+                    language,
+                    shared: shared.clone(),
+                })
             }
             Verdict::Anonymous => {
                 session.mark_rejected();
@@ -167,7 +207,7 @@ impl<'r> FromRequest<'r> for SessionTracker<'r> {
     type Error = SessionRejected;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        match (request_session(req), req.rocket().state::<std::sync::Arc<Shared>>()) {
+        match (request_session(req), req.rocket().state::<Arc<Shared>>()) {
             (Some(session), Some(shared)) => Outcome::Success(SessionTracker { session, shared }),
             _ => {
                 rocket::log::private::error!("SessionTracker used without `.attach(SessionSecurity::fairing())`");

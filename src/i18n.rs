@@ -94,9 +94,7 @@ impl Language {
         for item in accept_language.split(',').take(32) {
             let mut parts = item.split(';');
             let tag = parts.next().unwrap_or("");
-            let weight = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .map_or(Some(1000), parse_weight);
+            let weight = parts.find_map(|p| p.trim().strip_prefix("q=")).map_or(Some(1000), parse_weight);
             if let (Some(language), Some(weight)) = (Language::from_tag(tag), weight) {
                 if weight > 0 && best.map_or(true, |(_, w)| weight > w) {
                     best = Some((language, weight));
@@ -159,7 +157,8 @@ static FR: Texts = Texts {
     stay: "Rester connecté",
     sign_out: "Se déconnecter",
     cover_title: "Vous avez été déconnecté",
-    cover_message: "Votre saisie sur cette page est conservée. Reconnectez-vous dans un autre onglet, puis revenez ici.",
+    cover_message:
+        "Votre saisie sur cette page est conservée. Reconnectez-vous dans un autre onglet, puis revenez ici.",
     cover_link: "Ouvrir la page de connexion dans un nouvel onglet",
 };
 
@@ -185,7 +184,8 @@ static ES: Texts = Texts {
     stay: "Mantener la sesión",
     sign_out: "Cerrar sesión ahora",
     cover_title: "Se ha cerrado su sesión",
-    cover_message: "Lo que escribió en esta página se conserva. Vuelva a iniciar sesión en otra pestaña y regrese aquí.",
+    cover_message:
+        "Lo que escribió en esta página se conserva. Vuelva a iniciar sesión en otra pestaña y regrese aquí.",
     cover_link: "Abrir la página de inicio de sesión en una pestaña nueva",
 };
 
@@ -198,7 +198,8 @@ static IT: Texts = Texts {
     stay: "Resta connesso",
     sign_out: "Esci ora",
     cover_title: "Sei stato disconnesso",
-    cover_message: "Quanto hai scritto in questa pagina è conservato. Accedi di nuovo in un'altra scheda, poi torna qui.",
+    cover_message:
+        "Quanto hai scritto in questa pagina è conservato. Accedi di nuovo in un'altra scheda, poi torna qui.",
     cover_link: "Apri la pagina di accesso in una nuova scheda",
 };
 
@@ -211,7 +212,8 @@ static PT: Texts = Texts {
     stay: "Manter sessão",
     sign_out: "Terminar sessão",
     cover_title: "A sua sessão foi terminada",
-    cover_message: "O que escreveu nesta página foi mantido. Inicie sessão novamente noutro separador e depois volte aqui.",
+    cover_message:
+        "O que escreveu nesta página foi mantido. Inicie sessão novamente noutro separador e depois volte aqui.",
     cover_link: "Abrir a página de início de sessão num novo separador",
 };
 
@@ -233,16 +235,12 @@ static PL: Texts = Texts {
     title: "Twoja sesja zaraz wygaśnie",
     message: "Porusz myszą lub naciśnij klawisz, aby pozostać zalogowanym.",
     time_left: "Pozostały czas:",
-    seconds: &[
-        ("one", "{n} sekunda"),
-        ("few", "{n} sekundy"),
-        ("many", "{n} sekund"),
-        ("other", "{n} sekundy"),
-    ],
+    seconds: &[("one", "{n} sekunda"), ("few", "{n} sekundy"), ("many", "{n} sekund"), ("other", "{n} sekundy")],
     stay: "Nie wylogowuj",
     sign_out: "Wyloguj teraz",
     cover_title: "Zostałeś wylogowany",
-    cover_message: "To, co wpisałeś na tej stronie, zostało zachowane. Zaloguj się ponownie w innej karcie, a potem wróć tutaj.",
+    cover_message:
+        "To, co wpisałeś na tej stronie, zostało zachowane. Zaloguj się ponownie w innej karcie, a potem wróć tutaj.",
     cover_link: "Otwórz stronę logowania w nowej karcie",
 };
 
@@ -251,16 +249,12 @@ static CS: Texts = Texts {
     title: "Vaše relace brzy vyprší",
     message: "Pohněte myší nebo stiskněte klávesu, abyste zůstali přihlášeni.",
     time_left: "Zbývající čas:",
-    seconds: &[
-        ("one", "{n} sekunda"),
-        ("few", "{n} sekundy"),
-        ("many", "{n} sekundy"),
-        ("other", "{n} sekund"),
-    ],
+    seconds: &[("one", "{n} sekunda"), ("few", "{n} sekundy"), ("many", "{n} sekundy"), ("other", "{n} sekund")],
     stay: "Zůstat přihlášen",
     sign_out: "Odhlásit se",
     cover_title: "Byli jste odhlášeni",
-    cover_message: "Co jste na této stránce napsali, zůstává zachováno. Přihlaste se znovu v jiné kartě a pak se sem vraťte.",
+    cover_message:
+        "Co jste na této stránce napsali, zůstává zachováno. Přihlaste se znovu v jiné kartě a pak se sem vraťte.",
     cover_link: "Otevřít přihlašovací stránku v nové kartě",
 };
 
@@ -286,7 +280,9 @@ mod tests {
         for language in Language::ALL {
             let t = language.texts();
             assert_eq!(Language::from_tag(t.tag), Some(language));
-            for text in [t.title, t.message, t.time_left, t.stay, t.sign_out, t.cover_title, t.cover_message, t.cover_link] {
+            for text in
+                [t.title, t.message, t.time_left, t.stay, t.sign_out, t.cover_title, t.cover_message, t.cover_link]
+            {
                 assert!(!text.trim().is_empty(), "{}", t.tag);
             }
             assert!(t.seconds.iter().any(|(c, _)| *c == "other"), "{}", t.tag);

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod answer;
+mod assets;
 mod clock;
 mod config;
 mod fairing;
@@ -10,6 +11,7 @@ mod guard;
 mod i18n;
 mod ping;
 mod redirect;
+mod snippet;
 mod stamp;
 mod verdict;
 
@@ -19,4 +21,5 @@ pub use fairing::{SessionEvent, SessionSecurity};
 pub use guard::{ActiveSession, SessionRejected, SessionTracker};
 pub use i18n::{Language, Texts};
 pub use redirect::safe_next;
+pub use snippet::{register_templates, Snippet, SNIPPET_TEMPLATE};
 pub use verdict::ExpiryReason;

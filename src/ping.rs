@@ -172,7 +172,17 @@ mod tests {
         assert!(err("idle_for=1&idle_for=2").contains("repeated"));
         assert!(err("idle_for=-5").contains("negative"));
         assert!(err("idle_for=4294967296").contains("beyond"));
-        for q in ["idle_for=1.5", "idle_for=abc", "idle_for=+3", "idle_for=%203", "idle_for=1_0", "idle_for=%D9%A3", "idle_for=0x1", "idle_for=--1", "idle_for=%FF"] {
+        for q in [
+            "idle_for=1.5",
+            "idle_for=abc",
+            "idle_for=+3",
+            "idle_for=%203",
+            "idle_for=1_0",
+            "idle_for=%D9%A3",
+            "idle_for=0x1",
+            "idle_for=--1",
+            "idle_for=%FF",
+        ] {
             assert!(err(q).contains("not a whole decimal"), "{q}");
         }
     }

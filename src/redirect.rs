@@ -75,11 +75,29 @@ mod tests {
     fn open_redirect_corpus_is_refused() {
         let long = format!("/{}", "a".repeat(MAX_NEXT));
         for bad in [
-            "", "form", "//evil.example", "///evil.example", "/\\evil.example", "\\\\evil.example",
-            "/%2F%2Fevil.example", "/%2fevil.example", "/%5Cevil.example", "/%252F%252Fevil.example",
-            "https://evil.example", "http:/evil.example", "javascript:alert(1)", "data:text/html,x",
-            "/\tevil", "/\r\nLocation: x", "/%0d%0aSet-Cookie:x", "/a b", "/%00", "/../evil",
-            "/a/./b", "/a/%2e%2e/b", long.as_str(),
+            "",
+            "form",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/%2F%2Fevil.example",
+            "/%2fevil.example",
+            "/%5Cevil.example",
+            "/%252F%252Fevil.example",
+            "https://evil.example",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "/\tevil",
+            "/\r\nLocation: x",
+            "/%0d%0aSet-Cookie:x",
+            "/a b",
+            "/%00",
+            "/../evil",
+            "/a/./b",
+            "/a/%2e%2e/b",
+            long.as_str(),
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }

@@ -48,10 +48,7 @@ impl StampCodec {
     /// A codec from Rocket's 512-bit master key (the encryption half is used,
     /// as Rocket does) for the cookie `cookie_name`.
     pub fn new(master_key: &cookie::Key, cookie_name: &str) -> Self {
-        StampCodec {
-            cipher: Aes256Gcm::new(master_key.encryption().into()),
-            cookie_name: cookie_name.to_string(),
-        }
+        StampCodec { cipher: Aes256Gcm::new(master_key.encryption().into()), cookie_name: cookie_name.to_string() }
     }
 
     /// Encrypts `stamp` into a cookie value.
@@ -175,7 +172,17 @@ mod tests {
     #[test]
     fn payload_rules() {
         assert_eq!(parse_plain(b"1:5:9"), Some(Stamp { signed_in_at: 5, last_activity: 9 }));
-        for bad in [&b"2:5:9"[..], b"1:9:5", b"1:-5:9", b"1:5", b"1:5:9:1", b"1::9", b"1:+5:9", b"1:5:99999999999999999999", b"\xff"] {
+        for bad in [
+            &b"2:5:9"[..],
+            b"1:9:5",
+            b"1:-5:9",
+            b"1:5",
+            b"1:5:9:1",
+            b"1::9",
+            b"1:+5:9",
+            b"1:5:99999999999999999999",
+            b"\xff",
+        ] {
             assert_eq!(parse_plain(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }

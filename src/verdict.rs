@@ -217,7 +217,10 @@ mod tests {
     fn extreme_values_do_not_overflow() {
         let far = StampCookie::Present(Stamp { signed_in_at: 0, last_activity: 0 });
         assert_eq!(classify(far, None, i64::MAX, &T), Verdict::Expired(ExpiryReason::Absolute));
-        assert_eq!(classify(far, None, i64::MIN, &T), Verdict::Active { stamp: Stamp { signed_in_at: 0, last_activity: 0 }, idle: 0 });
+        assert_eq!(
+            classify(far, None, i64::MIN, &T),
+            Verdict::Active { stamp: Stamp { signed_in_at: 0, last_activity: 0 }, idle: 0 }
+        );
     }
 
     #[test]

@@ -1,0 +1,136 @@
+//! A small intranet: a login page, protected pages, a form, a polling
+//! endpoint, all behind `rocket_session_security`. Integration and browser
+//! tests build this same app (`#[path]`-included), so its routes are a
+//! fixed contract.
+
+use rocket::figment::{util::map, value::Value, Figment};
+use rocket::form::{Form, FromForm};
+use rocket::http::{ContentType, CookieJar, Header};
+use rocket::response::Redirect;
+use rocket::serde::json::{serde_json::json, Value as Json};
+use rocket::{get, post, routes, Build, Either, Rocket};
+use rocket_dyn_templates::{context, Template};
+use rocket_session_security::{register_templates, safe_next, ActiveSession, SessionSecurity, SessionTracker};
+
+/// The app's own sign-in cookie (private), listed in `login_cookies`.
+const USER_COOKIE: &str = "user";
+
+/// The demo with the system clock.
+#[allow(dead_code)]
+pub fn rocket() -> Rocket<Build> {
+    rocket_with(SessionSecurity::fairing(), rocket::Config::figment())
+}
+
+/// The demo with a given fairing (e.g. with a test clock) and base
+/// configuration; the demo's own settings fill what `figment` leaves unset.
+pub fn rocket_with(fairing: SessionSecurity, figment: Figment) -> Rocket<Build> {
+    rocket::custom(demo_settings(figment))
+        .attach(fairing)
+        .attach(Template::custom(|engines| register_templates(&mut engines.tera)))
+        .attach(rocket::fairing::AdHoc::on_response("Content-Security-Policy", |_, res| {
+            Box::pin(async move {
+                res.set_header(Header::new("Content-Security-Policy", "default-src 'self'"));
+            })
+        }))
+        .mount("/", routes![login_page, login_submit, logout, index, form_page, form_submit, poll, public, stylesheet])
+}
+
+/// Fills in the demo's settings under whatever the environment configured.
+fn demo_settings(figment: Figment) -> Figment {
+    let set = |key: &str| figment.find_value(&format!("session_security.{key}")).is_ok();
+    let mut demo: std::collections::BTreeMap<&str, Value> = map![
+        "login_url" => "/login".into(),
+        "logout_url" => "/logout".into(),
+        "login_cookies" => vec!["user"].into(),
+        "passive_urls" => vec!["/poll"].into(),
+        "confirm_form_discard" => true.into(),
+        "keep_unsaved_forms" => true.into(),
+    ];
+    // Short enough for a visitor to see the warning, unless timing was configured.
+    if !set("warn_after") && !set("expire_after") {
+        demo.insert("warn_after", 15.into());
+        demo.insert("expire_after", 45.into());
+    }
+    let template_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/templates");
+    figment.join(("session_security", demo)).join(("template_dir", template_dir))
+}
+
+fn user_name(jar: &CookieJar<'_>) -> String {
+    jar.get_private(USER_COOKIE).map(|c| c.value().to_string()).unwrap_or_default()
+}
+
+#[get("/login?<next>")]
+fn login_page(next: Option<&str>) -> Template {
+    let next = next.and_then(safe_next).unwrap_or("/");
+    Template::render("login", context! { next, error: false })
+}
+
+#[derive(FromForm)]
+struct Login<'r> {
+    username: Option<&'r str>,
+    password: Option<&'r str>,
+    next: Option<&'r str>,
+}
+
+#[post("/login", data = "<form>")]
+fn login_submit(form: Form<Login<'_>>, jar: &CookieJar<'_>, tracker: SessionTracker<'_>) -> Either<Redirect, Template> {
+    let next = form.next.and_then(safe_next).unwrap_or("/");
+    match (form.username.map(str::trim), form.password) {
+        (Some(user), Some("demo")) if !user.is_empty() => {
+            jar.add_private((USER_COOKIE, user.to_string()));
+            tracker.sign_in();
+            Either::Left(Redirect::to(next.to_string()))
+        }
+        _ => Either::Right(Template::render("login", context! { next, error: true })),
+    }
+}
+
+#[post("/logout")]
+fn logout(tracker: SessionTracker<'_>) -> Redirect {
+    tracker.sign_out();
+    Redirect::to("/login")
+}
+
+#[get("/")]
+fn index(session: ActiveSession, jar: &CookieJar<'_>) -> Template {
+    Template::render(
+        "index",
+        context! {
+            user: user_name(jar),
+            signed_in_at: session.signed_in_at().to_string(),
+            session_security: session.snippet(),
+        },
+    )
+}
+
+#[get("/form")]
+fn form_page(session: ActiveSession, jar: &CookieJar<'_>) -> Template {
+    Template::render("form", context! { user: user_name(jar), saved: false, session_security: session.snippet() })
+}
+
+#[derive(FromForm)]
+struct Notes<'r> {
+    notes: &'r str,
+}
+
+#[post("/form", data = "<form>")]
+fn form_submit(session: ActiveSession, jar: &CookieJar<'_>, form: Form<Notes<'_>>) -> Template {
+    let saved = form.notes.chars().count();
+    Template::render("form", context! { user: user_name(jar), saved, session_security: session.snippet() })
+}
+
+/// Polled by pages; passive (`passive_urls`), so it never keeps a session alive.
+#[get("/poll")]
+fn poll(_session: ActiveSession) -> Json {
+    json!({ "ok": true })
+}
+
+#[get("/public")]
+fn public() -> Template {
+    Template::render("public", context! {})
+}
+
+#[get("/demo.css")]
+fn stylesheet() -> (ContentType, &'static str) {
+    (ContentType::CSS, include_str!("demo.css"))
+}

@@ -1,0 +1,86 @@
+//! Shared helpers of the integration tests: the demo app on a local client
+//! with a clock the test moves.
+#![allow(dead_code)]
+
+#[path = "../../examples/demo/app.rs"]
+pub mod app;
+
+use rocket::figment::{util::map, value::Value, Figment};
+use rocket::http::{ContentType, Header};
+use rocket::local::blocking::{Client, LocalResponse};
+use rocket_session_security::{ManualClock, SessionSecurity};
+
+pub const START: i64 = 1_800_000_000;
+pub const STAMP: &str = "session_security";
+/// A fixed key, so tests can seal cookies with Rocket's own `private_cookie`.
+pub const SECRET: &str = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=";
+
+/// Settings under `session_security`, with the test timing W=5, E=10.
+pub fn settings(extra: Vec<(&str, Value)>) -> Figment {
+    let mut table: std::collections::BTreeMap<String, Value> =
+        map!["warn_after".to_string() => 5.into(), "expire_after".to_string() => 10.into()];
+    for (key, value) in extra {
+        table.insert(key.to_string(), value);
+    }
+    rocket::Config::figment()
+        .merge(("secret_key", SECRET))
+        .merge(("log_level", "off"))
+        .merge(("session_security", table))
+}
+
+pub fn demo(fairing: SessionSecurity, figment: Figment) -> Client {
+    Client::tracked(app::rocket_with(fairing, figment)).expect("demo launches")
+}
+
+/// The demo with W=5 E=10, a manual clock, and `extra` settings.
+pub fn demo_with(extra: Vec<(&str, Value)>) -> (Client, ManualClock) {
+    let clock = ManualClock::new(START);
+    (demo(SessionSecurity::fairing().clock(clock.clone()), settings(extra)), clock)
+}
+
+pub fn sign_in<'c>(client: &'c Client, next: &str) -> LocalResponse<'c> {
+    client.post("/login").header(ContentType::Form).body(format!("username=alice&password=demo&next={next}")).dispatch()
+}
+
+/// The demo, signed in as alice.
+pub fn signed_in(extra: Vec<(&str, Value)>) -> (Client, ManualClock) {
+    let (client, clock) = demo_with(extra);
+    assert_eq!(sign_in(&client, "/").status().code, 303);
+    (client, clock)
+}
+
+/// `(signed_in_at, last_activity)` of the stamp a response sets, if any.
+pub fn stamp_of(res: &LocalResponse<'_>) -> Option<(i64, i64)> {
+    let cookie = res.cookies().get_private(STAMP)?;
+    let mut parts = cookie.value().strip_prefix("1:")?.split(':');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// The stamp the client now holds.
+pub fn held_stamp(client: &Client) -> Option<(i64, i64)> {
+    let cookie = client.cookies().get_private(STAMP)?;
+    let mut parts = cookie.value().strip_prefix("1:")?.split(':');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+/// Every `Set-Cookie` header of a response.
+pub fn set_cookies(res: &LocalResponse<'_>) -> Vec<String> {
+    res.headers().get("Set-Cookie").map(str::to_string).collect()
+}
+
+/// The `Set-Cookie` headers for `name`.
+pub fn set_cookies_named(res: &LocalResponse<'_>, name: &str) -> Vec<String> {
+    set_cookies(res).into_iter().filter(|c| c.starts_with(&format!("{name}="))).collect()
+}
+
+pub fn is_removal(set_cookie: &str) -> bool {
+    set_cookie.contains("Max-Age=0")
+}
+
+pub fn json_header() -> Header<'static> {
+    Header::new("Accept", "application/json")
+}
+
+pub fn body_json(res: LocalResponse<'_>) -> serde_json::Value {
+    serde_json::from_str(&res.into_string().unwrap_or_default()).expect("JSON body")
+}

@@ -1,0 +1,346 @@
+//! The stamp, the verdict and `ActiveSession`, through the demo app.
+
+mod common;
+
+use common::*;
+use rocket::http::{Cookie, Header, Status};
+use rocket::local::blocking::Client;
+use rocket_session_security::{ExpiryReason, SessionEvent, SessionSecurity, Timeouts};
+use std::sync::{Arc, Mutex};
+
+#[test]
+fn sign_in_sets_a_private_http_only_session_cookie() {
+    let (client, _clock) = demo_with(vec![]);
+    let res = sign_in(&client, "/form");
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(res.headers().get_one("Location"), Some("/form"));
+    let stamp = set_cookies_named(&res, STAMP);
+    assert_eq!(stamp.len(), 1, "{stamp:?}");
+    let header = &stamp[0];
+    assert!(header.contains("HttpOnly") && header.contains("SameSite=Lax") && header.contains("Path=/"), "{header}");
+    assert!(!header.contains("Expires") && !header.contains("Max-Age"), "a browser-session cookie: {header}");
+    assert!(!header.contains("Secure"), "no TLS, secure = false: {header}");
+    assert!(!header.contains(&START.to_string()), "encrypted: {header}");
+    assert_eq!(stamp_of(&res), Some((START, START)));
+    assert_eq!(set_cookies_named(&res, "user").len(), 1);
+}
+
+#[test]
+fn secure_setting_and_same_site_reach_the_cookie() {
+    let (client, _clock) = demo_with(vec![("secure", true.into()), ("same_site", "strict".into())]);
+    let header = set_cookies_named(&sign_in(&client, "/"), STAMP).remove(0);
+    assert!(header.contains("Secure") && header.contains("SameSite=Strict"), "{header}");
+}
+
+#[test]
+fn wrong_password_sets_no_cookie() {
+    let (client, _clock) = demo_with(vec![]);
+    let res = client
+        .post("/login")
+        .header(rocket::http::ContentType::Form)
+        .body("username=alice&password=nope&next=/")
+        .dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert!(set_cookies(&res).is_empty());
+    assert!(res.into_string().unwrap().contains("Wrong user name or password"));
+}
+
+#[test]
+fn activity_moves_the_stamp_forward_once_per_second_at_most() {
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(4);
+    let res = client.get("/").dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(stamp_of(&res), Some((START, START + 4)));
+    // Same second: the value would not change, so nothing is re-issued.
+    let res = client.get("/").dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert!(set_cookies_named(&res, STAMP).is_empty());
+    // Non-guarded pages count as activity too.
+    clock.advance(9);
+    let res = client.get("/public").dispatch();
+    assert_eq!(stamp_of(&res), Some((START, START + 13)));
+    clock.advance(9);
+    assert_eq!(client.get("/").dispatch().status(), Status::Ok, "9 s idle < E=10");
+}
+
+#[test]
+fn the_stamp_never_moves_backwards() {
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(-30);
+    let res = client.get("/").dispatch();
+    assert_eq!(res.status(), Status::Ok, "a stamp from a clock ahead is 'just now'");
+    assert!(set_cookies_named(&res, STAMP).is_empty(), "no older stamp is written");
+    assert_eq!(held_stamp(&client), Some((START, START)));
+}
+
+#[test]
+fn idle_expiry_redirects_pages_to_login_and_removes_the_cookies() {
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(9);
+    assert_eq!(client.get("/form?draft=1").dispatch().status(), Status::Ok);
+    clock.advance(10);
+    let res = client.get("/form?draft=1").dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(res.headers().get_one("Location"), Some("/login?next=/form%3Fdraft%3D1"));
+    let stamp = set_cookies_named(&res, STAMP);
+    let user = set_cookies_named(&res, "user");
+    assert!(stamp.len() == 1 && is_removal(&stamp[0]), "{stamp:?}");
+    assert!(user.len() == 1 && is_removal(&user[0]), "{user:?}");
+    assert!(held_stamp(&client).is_none() && client.cookies().get("user").is_none());
+    // Now anonymous: still a redirect, nothing left to remove.
+    let res = client.get("/").dispatch();
+    assert_eq!(res.headers().get_one("Location"), Some("/login?next=/"));
+    assert!(set_cookies(&res).is_empty());
+}
+
+#[test]
+fn expiry_boundary_is_exactly_expire_after() {
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(9);
+    assert_eq!(client.get("/poll").dispatch().status(), Status::Ok, "passive: does not refresh");
+    clock.advance(1);
+    assert_eq!(client.get("/poll").dispatch().status(), Status::SeeOther);
+}
+
+#[test]
+fn api_requests_get_a_json_401_never_a_redirect() {
+    for header in [
+        Header::new("Accept", "application/json"),
+        Header::new("X-Requested-With", "XMLHttpRequest"),
+        Header::new("Sec-Fetch-Mode", "cors"),
+    ] {
+        let (client, clock) = signed_in(vec![]);
+        clock.advance(10);
+        let res = client.get("/poll").header(header.clone()).dispatch();
+        assert_eq!(res.status(), Status::Unauthorized, "{header}");
+        assert!(res.headers().get_one("Location").is_none());
+        assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+        assert!(set_cookies_named(&res, STAMP).iter().all(|c| is_removal(c)));
+        assert_eq!(body_json(res), serde_json::json!({ "error": "session_expired" }));
+        let res = client.get("/poll").header(header.clone()).dispatch();
+        assert_eq!(body_json(res), serde_json::json!({ "error": "not_signed_in" }));
+    }
+    // A browser navigation that accepts JSON and HTML is still a page.
+    let (client, _) = demo_with(vec![]);
+    let res = client
+        .get("/")
+        .header(Header::new("Accept", "text/html,application/json"))
+        .header(Header::new("Sec-Fetch-Mode", "navigate"))
+        .dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+}
+
+#[test]
+fn absolute_timeout_ends_even_an_active_session() {
+    let (client, clock) = signed_in(vec![("absolute_timeout", 30.into())]);
+    for _ in 0..3 {
+        clock.advance(9);
+        assert_eq!(client.get("/").dispatch().status(), Status::Ok);
+    }
+    clock.advance(3); // 30 s after sign-in
+    let res = client.get("/").header(json_header()).dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(body_json(res)["error"], "session_expired");
+}
+
+#[test]
+fn absolute_timeout_zero_turns_it_off() {
+    let (client, clock) = signed_in(vec![("absolute_timeout", 0.into())]);
+    for _ in 0..100 {
+        clock.advance(9);
+        assert_eq!(client.get("/").dispatch().status(), Status::Ok);
+    }
+}
+
+fn record_events(
+    client_settings: Vec<(&str, rocket::figment::value::Value)>,
+) -> (Client, rocket_session_security::ManualClock, Arc<Mutex<Vec<SessionEvent>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let clock = rocket_session_security::ManualClock::new(START);
+    let fairing =
+        SessionSecurity::fairing().clock(clock.clone()).audit(move |_, event| seen.lock().unwrap().push(*event));
+    (demo(fairing, settings(client_settings)), clock, events)
+}
+
+#[test]
+fn tampered_or_foreign_stamps_are_expired_never_fresh() {
+    let (client, _clock, events) = record_events(vec![]);
+    assert_eq!(sign_in(&client, "/").status(), Status::SeeOther);
+    // Replace the sealed stamp with bytes that do not authenticate.
+    let forged = Cookie::new(STAMP, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let res = client.get("/").cookie(forged).dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert!(set_cookies_named(&res, "user").iter().all(|c| is_removal(c)));
+    assert_eq!(
+        events.lock().unwrap().as_slice(),
+        [SessionEvent::SignedIn, SessionEvent::Expired(ExpiryReason::Invalid)]
+    );
+}
+
+#[test]
+fn a_sealed_stamp_with_a_foreign_payload_is_invalid() {
+    let (client, _clock, events) = record_events(vec![]);
+    assert_eq!(sign_in(&client, "/").status(), Status::SeeOther);
+    let res = client.get("/").private_cookie(Cookie::new(STAMP, "9:1:2")).dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(events.lock().unwrap().last(), Some(&SessionEvent::Expired(ExpiryReason::Invalid)));
+}
+
+#[test]
+fn a_login_cookie_without_a_stamp_is_expired() {
+    let (client, _clock, events) = record_events(vec![]);
+    let res = client.get("/").private_cookie(Cookie::new("user", "mallory")).dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert!(set_cookies_named(&res, "user").iter().all(|c| is_removal(c)));
+    assert_eq!(events.lock().unwrap().as_slice(), [SessionEvent::Expired(ExpiryReason::Invalid)]);
+}
+
+#[test]
+fn a_stamp_without_any_login_cookie_is_anonymous_and_removed() {
+    let (client, _clock, events) = record_events(vec![]);
+    let sealed = format!("1:{START}:{START}");
+    let res = client.get("/public").private_cookie(Cookie::new(STAMP, sealed)).dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    let stamp = set_cookies_named(&res, STAMP);
+    assert!(stamp.len() == 1 && is_removal(&stamp[0]), "{stamp:?}");
+    assert!(events.lock().unwrap().is_empty());
+}
+
+#[test]
+fn audit_hook_hears_idle_and_absolute_expiry_and_sign_out() {
+    let (client, clock, events) = record_events(vec![("absolute_timeout", 20.into())]);
+    sign_in(&client, "/");
+    clock.advance(10);
+    client.get("/").dispatch();
+    sign_in(&client, "/");
+    for _ in 0..2 {
+        clock.advance(9);
+        client.get("/").dispatch();
+    }
+    clock.advance(2);
+    client.get("/").dispatch();
+    sign_in(&client, "/");
+    client.post("/logout").dispatch();
+    use SessionEvent::*;
+    assert_eq!(
+        events.lock().unwrap().as_slice(),
+        [SignedIn, Expired(ExpiryReason::Idle), SignedIn, Expired(ExpiryReason::Absolute), SignedIn, SignedOut]
+    );
+}
+
+#[test]
+fn a_fresh_sign_in_on_an_expired_request_wins() {
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(60);
+    let res = sign_in(&client, "/");
+    assert_eq!(res.status(), Status::SeeOther);
+    let stamps = set_cookies_named(&res, STAMP);
+    let users = set_cookies_named(&res, "user");
+    assert_eq!(stamps.len(), 1, "never two Set-Cookie for one name: {stamps:?}");
+    assert_eq!(users.len(), 1, "never two Set-Cookie for one name: {users:?}");
+    assert!(!is_removal(&stamps[0]) && !is_removal(&users[0]));
+    assert_eq!(stamp_of(&res), Some((START + 60, START + 60)));
+    assert_eq!(client.get("/").dispatch().status(), Status::Ok);
+}
+
+#[test]
+fn sign_out_removes_the_stamp_and_login_cookies_once() {
+    let (client, _clock) = signed_in(vec![]);
+    let res = client.post("/logout").dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(res.headers().get_one("Location"), Some("/login"));
+    for name in [STAMP, "user"] {
+        let set = set_cookies_named(&res, name);
+        assert!(set.len() == 1 && is_removal(&set[0]), "{name}: {set:?}");
+    }
+    assert_eq!(client.get("/").dispatch().status(), Status::SeeOther);
+}
+
+#[test]
+fn passive_urls_exact_and_prefix_and_route_names_never_count_as_activity() {
+    let (client, clock) = signed_in(vec![("passive_routes", vec!["form_page"].into())]);
+    clock.advance(3);
+    for path in ["/poll", "/form", "/session-security/static/session-security.js"] {
+        let res = client.get(path).dispatch();
+        assert_eq!(res.status(), Status::Ok, "{path}");
+        assert!(set_cookies_named(&res, STAMP).is_empty(), "{path} is passive");
+    }
+    assert_eq!(stamp_of(&client.get("/").dispatch()), Some((START, START + 3)));
+
+    let (client, clock) = signed_in(vec![("passive_urls", vec!["/pub*"].into())]);
+    clock.advance(3);
+    assert!(set_cookies_named(&client.get("/public").dispatch(), STAMP).is_empty());
+    assert_eq!(
+        stamp_of(&client.get("/form").dispatch()),
+        Some((START, START + 3)),
+        "/poll is no longer passive: the table was replaced"
+    );
+}
+
+#[test]
+fn per_request_timeouts_hook_drives_guard_and_ping() {
+    let clock = rocket_session_security::ManualClock::new(START);
+    let fairing = SessionSecurity::fairing().clock(clock.clone()).timeouts(|req, default| {
+        if req.cookies().get("role").is_some_and(|c| c.value() == "admin") {
+            Timeouts { warn_after: 2, expire_after: 4, ..default }
+        } else {
+            default
+        }
+    });
+    let client = demo(fairing, settings(vec![]));
+    sign_in(&client, "/");
+    clock.advance(4);
+    assert_eq!(client.get("/").dispatch().status(), Status::Ok, "E=10 for others");
+    let admin = || Cookie::new("role", "admin");
+    let res = client.post("/session-security/ping").cookie(admin()).dispatch();
+    let answer = body_json(res);
+    assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(2), Some(4)));
+    let page = client.get("/").cookie(admin()).dispatch().into_string().unwrap();
+    assert!(page.contains("data-warn-after=\"2\"") && page.contains("data-expire-after=\"4\""));
+    clock.advance(4);
+    assert_eq!(client.get("/").cookie(admin()).dispatch().status(), Status::SeeOther, "admins expire after 4 s");
+}
+
+#[test]
+fn invalid_hook_timing_falls_back_to_the_configuration() {
+    let clock = rocket_session_security::ManualClock::new(START);
+    let fairing = SessionSecurity::fairing().clock(clock.clone()).timeouts(|_, default| Timeouts {
+        warn_after: 50,
+        expire_after: 5,
+        ..default
+    });
+    let client = demo(fairing, settings(vec![]));
+    sign_in(&client, "/");
+    let answer = body_json(client.post("/session-security/ping").dispatch());
+    assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(5), Some(10)));
+}
+
+#[test]
+fn protected_pages_are_not_cached() {
+    let (client, _clock) = signed_in(vec![]);
+    let res = client.get("/").dispatch();
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+    let res = client.get("/public").dispatch();
+    assert_eq!(res.headers().get_one("Cache-Control"), None);
+}
+
+#[test]
+fn next_is_always_a_local_path() {
+    let (client, _clock) = demo_with(vec![]);
+    let res = client.get("//form").dispatch();
+    assert_eq!(res.headers().get_one("Location"), Some("/login?next=/form"));
+    let res = client.get("/%2F%2Fevil.example/").dispatch();
+    let location = res.headers().get_one("Location").map(str::to_string);
+    assert!(matches!(location.as_deref(), Some("/login?next=/") | None), "{location:?}");
+    for evil in
+        ["//evil.example", "/%2F%2Fevil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)"]
+    {
+        let (client, _clock) = demo_with(vec![]);
+        let encoded: String =
+            percent_encoding::utf8_percent_encode(evil, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let res = sign_in(&client, &encoded);
+        assert_eq!(res.headers().get_one("Location"), Some("/"), "{evil}");
+    }
+}
