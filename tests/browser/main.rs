@@ -1,0 +1,274 @@
+//! Browser behaviour in real headless Chromium against the demo (W=5, E=10).
+//!
+//! Switching tabs through WebDriver fires `visibilitychange` and `focus`,
+//! which the script rightly counts as activity; so the tests never switch to
+//! watch a tab. Each tab records what it shows (observer.js) and the test
+//! reads every record from the current tab.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod harness;
+
+use harness::*;
+use std::time::{Duration, Instant};
+
+/// One browser scenario at a time: they measure seconds on a 2-core machine.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn seconds(from_ms: i64, to_ms: i64) -> f64 {
+    (to_ms - from_ms) as f64 / 1000.0
+}
+
+/// The number at the start of a counter text ("7 seconds" → 7).
+fn leading_number(text: &str) -> Option<u32> {
+    text.trim().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_warn_count_down_and_expire_to_login_with_next() -> TestResult {
+    if !browser_available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let server = Server::start(vec![]).await;
+    let b = Browser::start().await;
+    b.sign_in(&server).await?;
+    b.client.goto(&server.url("/form?draft=1")).await?;
+    let start = b.now_ms().await?;
+    b.observe("one").await?;
+    b.open_tab(&server.url("/")).await?;
+    b.observe("two").await?;
+
+    for tab in ["one", "two"] {
+        let shown = b.wait_for(tab, "warning-shown", Duration::from_secs(10)).await?;
+        let after = seconds(start, shown.at);
+        assert!((5.0..=9.0).contains(&after), "{tab}: warning after {after} s");
+        let counter = b.wait_for(tab, "counter", Duration::from_secs(3)).await?;
+        let text = counter.detail.unwrap_or_default();
+        let left = leading_number(&text).unwrap_or(0);
+        assert!((1..=5).contains(&left) && text.contains("second"), "{tab}: counter {text:?}");
+    }
+    for tab in ["one", "two"] {
+        let left = b.wait_for(tab, "leave", Duration::from_secs(16)).await?;
+        let after = seconds(start, left.at);
+        assert!((10.0..=15.0).contains(&after), "{tab}: expired after {after} s");
+    }
+    // Both tabs now show the login page; looking at them is harmless now.
+    let expected = ["/login?next=%2Fform%3Fdraft%3D1", "/login?next=%2F"];
+    let handles = b.client.windows().await?;
+    let mut seen = Vec::new();
+    for handle in handles {
+        b.client.switch_to_window(handle).await?;
+        b.wait_for_path("/login", Duration::from_secs(5)).await?;
+        let url = b.client.current_url().await?;
+        seen.push(format!("{}?{}", url.path(), url.query().unwrap_or("")));
+        assert!(b.client.find(fantoccini::Locator::Id("id_password")).await.is_ok());
+    }
+    seen.sort();
+    let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    b.quit().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second() -> TestResult {
+    if !browser_available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let server = Server::start(vec![]).await;
+    let b = Browser::start().await;
+    b.sign_in(&server).await?;
+    b.observe("one").await?;
+    b.open_tab(&server.url("/")).await?;
+    b.observe("two").await?;
+    b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
+    b.wait_for("two", "warning-shown", Duration::from_secs(3)).await?;
+    let pressed = b.now_ms().await?;
+    b.press_key().await?; // in tab two, the current one
+    let hidden = b.wait_for("one", "warning-hidden", Duration::from_secs(3)).await?;
+    let after = seconds(pressed, hidden.at);
+    assert!(after <= 1.0, "tab one hid its warning {after} s after the key press in tab two");
+    b.wait_for("two", "warning-hidden", Duration::from_secs(2)).await?;
+    assert_eq!(b.path().await?, "/", "the session lives on");
+    b.quit().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_press_before_the_warning_pushes_it_back() -> TestResult {
+    if !browser_available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let server = Server::start(vec![]).await;
+    let b = Browser::start().await;
+    b.sign_in(&server).await?;
+    b.observe("one").await?;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    b.press_key().await?;
+    let pressed = b.now_ms().await?;
+    let shown = b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
+    let after = seconds(pressed, shown.at);
+    assert!(after >= 5.0 - 0.1, "warning {after} s after the key press");
+    assert!(after <= 9.0, "warning {after} s after the key press");
+    b.quit().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_idle_tabs_make_at_most_two_pings_per_cycle() -> TestResult {
+    if !browser_available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let server = Server::start(vec![]).await;
+    let b = Browser::start().await;
+    b.sign_in(&server).await?;
+    b.observe("one").await?;
+    b.open_tab(&server.url("/")).await?;
+    b.observe("two").await?;
+    b.open_tab(&server.url("/")).await?;
+    b.observe("three").await?;
+    let before = server.pings();
+    for tab in ["one", "two", "three"] {
+        b.wait_for(tab, "warning-shown", Duration::from_secs(10)).await?;
+    }
+    for tab in ["one", "two", "three"] {
+        b.wait_for(tab, "leave", Duration::from_secs(10)).await?;
+    }
+    let pings = server.pings() - before;
+    println!("pings for one warn+expire cycle of 3 idle tabs: {pings}");
+    assert!((1..=2).contains(&pings), "{pings} pings");
+    b.quit().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_pages_raise_no_csp_violation() -> TestResult {
+    if !browser_available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let server = Server::start(vec![]).await;
+    let b = Browser::start().await;
+    b.sign_in(&server).await?;
+    for path in ["/", "/form", "/public", "/login"] {
+        b.client.goto(&server.url(path)).await?;
+        // The dialog must be styled by the external stylesheet: hidden, and positioned when shown.
+        if path == "/" {
+            let loaded = b
+                .eval("return !!document.querySelector('script[data-session-security]') && window.sessionSecurity !== undefined")
+                .await?;
+            assert_eq!(loaded, serde_json::Value::Bool(true), "the script ran on {path}");
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.csp_reports(), 0, "CSP violations on the demo pages");
+    // Negative control: a page with inline script and style is reported.
+    b.client.goto(&server.url("/__inline")).await?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.csp_reports() == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(server.csp_reports() > 0, "the CSP report channel works");
+    b.quit().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session() -> TestResult {
+    if !browser_available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let server = Server::start(vec![]).await;
+    let b = Browser::start().await;
+    b.sign_in(&server).await?;
+    b.observe("one").await?;
+    let start = b.now_ms().await?;
+    b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
+    let a11y = b
+        .eval(
+            "const w = document.getElementById('session_security_warning');
+             const label = document.getElementById(w.getAttribute('aria-labelledby'));
+             const description = document.getElementById(w.getAttribute('aria-describedby'));
+             const buttons = [...w.querySelectorAll('button')].map(b => b.id);
+             return { role: w.getAttribute('role') || (w.tagName === 'DIALOG' ? 'dialog' : ''), modal: w.getAttribute('aria-modal'),
+                      label: label && label.textContent, description: description && description.textContent,
+                      focused: document.activeElement && document.activeElement.id, buttons };",
+        )
+        .await?;
+    assert_eq!(a11y["role"], "alertdialog", "{a11y}");
+    assert_eq!(a11y["modal"], "true", "{a11y}");
+    assert!(a11y["label"].as_str().is_some_and(|l| l.contains("about to expire")), "{a11y}");
+    assert!(a11y["description"].as_str().is_some_and(|d| d.contains("stay signed in")), "{a11y}");
+    assert_eq!(a11y["focused"], "session_security_stay", "focus moves into the dialog: {a11y}");
+    assert_eq!(a11y["buttons"], serde_json::json!(["session_security_stay", "session_security_signout"]));
+    b.client.find(fantoccini::Locator::Id("session_security_stay")).await?.click().await?;
+    b.wait_for("one", "warning-hidden", Duration::from_secs(2)).await?;
+    // Past the original expiry, the session is alive and the page unchanged.
+    let wait = (start + 11_500 - b.now_ms().await?).max(0) as u64;
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    assert_eq!(b.path().await?, "/");
+    let status = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/poll', { headers: { Accept: 'application/json' } }).then(r => done(r.status), e => done(String(e)));",
+            vec![],
+        )
+        .await?;
+    assert_eq!(status, serde_json::json!(200));
+    b.quit().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab() -> TestResult {
+    if !browser_available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let server = Server::start(vec![]).await;
+    let b = Browser::start().await;
+    b.sign_in(&server).await?;
+    b.client.goto(&server.url("/form")).await?;
+    let form_tab = b.client.window().await?;
+    b.observe("form").await?;
+    let words = "Minutes of the meeting, not yet saved";
+    b.client.find(fantoccini::Locator::Id("notes")).await?.send_keys(words).await?;
+    b.wait_for("form", "expire", Duration::from_secs(16)).await?;
+    b.wait_for("form", "cover-shown", Duration::from_secs(2)).await?;
+    assert_eq!(b.path().await?, "/form", "a page with unsaved input is covered, not left");
+    let hidden = b
+        .eval(
+            "const main = document.querySelector('main');
+             return getComputedStyle(main).visibility === 'hidden' || getComputedStyle(main).display === 'none';",
+        )
+        .await?;
+    assert_eq!(hidden, serde_json::Value::Bool(true), "the page's content is out of sight");
+    // Sign in again in another tab, then come back.
+    b.client.new_window(true).await.map(|w| w.handle).and_then(|h| Ok(h)).map(|_| ())?;
+    let handles = b.client.windows().await?;
+    let other = handles.into_iter().find(|h| *h != form_tab).expect("a second tab");
+    b.client.switch_to_window(other).await?;
+    b.sign_in(&server).await?;
+    b.client.switch_to_window(form_tab).await?;
+    b.wait_for("form", "cover-hidden", Duration::from_secs(8)).await?;
+    let value = b.eval("return document.getElementById('notes').value").await?;
+    assert_eq!(value, serde_json::json!(words));
+    assert_eq!(b.path().await?, "/form");
+    assert_eq!(b.warning_visible().await?, false);
+    b.quit().await;
+    Ok(())
+}
+
+#[test]
+fn counter_parsing() {
+    assert_eq!(leading_number("7 seconds"), Some(7));
+    assert_eq!(leading_number(" 12 秒"), Some(12));
+    assert_eq!(leading_number("seconds"), None);
+}
