@@ -9,6 +9,9 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder, Response};
 
+/// Route name of the asset route.
+pub(crate) const ASSET_ROUTE: &str = "session_security_asset";
+
 #[derive(rust_embed::Embed)]
 #[folder = "static/"]
 struct StaticFiles;

@@ -9,7 +9,7 @@ use rocket::http::{Cookie, Header, SameSite};
 use rocket::log::private as log;
 use rocket::{Build, Data, Orbit, Request, Response, Rocket};
 
-use crate::assets;
+use crate::assets::{self, ASSET_ROUTE};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SameSitePolicy, Timeouts, CONFIG_TABLE};
 use crate::guard::shape_rejection;
@@ -257,7 +257,12 @@ impl Fairing for SessionSecurity {
             log::error!("SessionSecurity was ignited twice");
             return Err(rocket);
         }
-        Ok(rocket.manage(shared).mount(base, rocket::routes![ping::ping, assets::asset]))
+        // Named after the crate, so they never match an app's `passive_routes` entry by accident.
+        let mut routes = rocket::routes![ping::ping, assets::asset];
+        for (route, name) in routes.iter_mut().zip([PING_ROUTE, ASSET_ROUTE]) {
+            route.name = Some(name.into());
+        }
+        Ok(rocket.manage(shared).mount(base, routes))
     }
 
     async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {

@@ -11,7 +11,7 @@ use crate::answer::JsonAnswer;
 use crate::fairing::{request_session, Shared};
 use crate::verdict::{RequestSession, Verdict};
 
-/// Route name of the ping: it is passive, never counted as activity.
+/// Route name of the ping (passive, like everything under `base`).
 pub(crate) const PING_ROUTE: &str = "session_security_ping";
 
 /// What the ping handler needs from the request.

@@ -29,7 +29,9 @@ pub fn browser_available() -> bool {
             std::env::var_os("CI").is_none(),
             "CI is set but {CHROMIUM} or {CHROMEDRIVER} is missing: install chromium and chromium-driver"
         );
-        eprintln!("SKIPPED: browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)");
+        eprintln!(
+            "SKIPPED: browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)"
+        );
     }
     present
 }
@@ -224,12 +226,18 @@ impl Browser {
 
     /// What `tab` recorded so far, read from whichever tab is current.
     pub async fn log(&self, tab: &str) -> Result<Vec<Observed>, Box<dyn std::error::Error>> {
-        let raw = self.client.execute("return localStorage.getItem('obs:' + arguments[0]) || '[]'", vec![json!(tab)]).await?;
+        let raw =
+            self.client.execute("return localStorage.getItem('obs:' + arguments[0]) || '[]'", vec![json!(tab)]).await?;
         Ok(serde_json::from_str(raw.as_str().unwrap_or("[]"))?)
     }
 
     /// Waits until `tab` recorded `event`; its time (ms since the epoch).
-    pub async fn wait_for(&self, tab: &str, event: &str, within: Duration) -> Result<Observed, Box<dyn std::error::Error>> {
+    pub async fn wait_for(
+        &self,
+        tab: &str,
+        event: &str,
+        within: Duration,
+    ) -> Result<Observed, Box<dyn std::error::Error>> {
         let deadline = Instant::now() + within;
         loop {
             if let Some(found) = self.log(tab).await?.into_iter().find(|o| o.event == event) {
