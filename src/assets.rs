@@ -82,7 +82,7 @@ fn compact(source: &str) -> String {
     source
         .lines()
         .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with("//") && !(line.starts_with("/*") && line.ends_with("*/")))
+        .filter(|line| !(line.is_empty() || line.starts_with("//") || line.starts_with("/*") && line.ends_with("*/")))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -152,7 +152,8 @@ mod tests {
 
     #[test]
     fn compaction_drops_comment_lines_and_indentation_only() {
-        let source = "// header\n/* css note */\nconst a = 1 // kept: not a whole line\n\n    if (a) {\n      f('//x')\n    }\n";
+        let source =
+            "// header\n/* css note */\nconst a = 1 // kept: not a whole line\n\n    if (a) {\n      f('//x')\n    }\n";
         assert_eq!(compact(source), "const a = 1 // kept: not a whole line\nif (a) {\nf('//x')\n}");
     }
 

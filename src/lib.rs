@@ -129,3 +129,15 @@ pub use i18n::{Language, Texts};
 pub use redirect::safe_next;
 pub use snippet::{register_templates, Snippet, SNIPPET_TEMPLATE};
 pub use verdict::ExpiryReason;
+
+/// Internals for the crate's own benchmarks and fuzz targets (feature
+/// `internals`); not a public API and not covered by semver.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod __internals {
+    pub use crate::ping::parse_idle_for;
+    pub use crate::redirect::safe_next;
+    pub use crate::stamp::{Stamp, StampCodec, StampError};
+    pub use crate::verdict::{classify, StampCookie, Verdict};
+}

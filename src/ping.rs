@@ -124,7 +124,7 @@ fn split_authority(authority: &str, default_port: u16) -> Option<(&str, u16)> {
 
 /// The `idle_for` of a query: `Ok(None)` when absent; an error that says
 /// which rule it breaks otherwise. Other parameters are ignored.
-pub(crate) fn parse_idle_for(query: Option<&str>) -> Result<Option<u32>, String> {
+pub fn parse_idle_for(query: Option<&str>) -> Result<Option<u32>, String> {
     let mut found: Option<std::borrow::Cow<'_, str>> = None;
     for pair in query.unwrap_or("").split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));

@@ -38,26 +38,34 @@ impl ExpiryReason {
 
 /// The state of the session a request arrived with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// No stamp and no login cookie: nobody is signed in.
     Anonymous,
     /// Signed in and within every limit.
-    Active { stamp: Stamp, idle: u32 },
+    Active {
+        /// The stamp the request carried.
+        stamp: Stamp,
+        /// Whole seconds since its last activity.
+        idle: u32,
+    },
     /// Signed in, but over a limit or unreadable.
     Expired(ExpiryReason),
 }
 
 /// What the stamp cookie of a request held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StampCookie {
+pub enum StampCookie {
+    /// No stamp cookie.
     Absent,
+    /// A stamp cookie that does not open.
     Unreadable(StampError),
+    /// A stamp that opened.
     Present(Stamp),
 }
 
 /// Decides the verdict. `login_cookie` is whether any configured login
 /// cookie came with the request (`None` when none are configured).
-pub(crate) fn classify(stamp: StampCookie, login_cookie: Option<bool>, now: i64, timeouts: &Timeouts) -> Verdict {
+pub fn classify(stamp: StampCookie, login_cookie: Option<bool>, now: i64, timeouts: &Timeouts) -> Verdict {
     match (stamp, login_cookie) {
         (StampCookie::Absent, Some(true)) => Verdict::Expired(ExpiryReason::Invalid),
         (StampCookie::Absent, _) => Verdict::Anonymous,

@@ -1,0 +1,2 @@
+//! Placeholder replaced by the micro-benchmarks.
+fn main() {}
