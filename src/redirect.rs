@@ -12,7 +12,8 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remov
 /// starting with a single `/` (also after percent-decoding, once or twice),
 /// without control characters, backslash tricks, `.`/`..` segments or a
 /// scheme, and at most 2048 bytes. Use it in your login handler on the
-/// `next` value before redirecting to it.
+/// `next` value before redirecting to it. Non-ASCII characters must come
+/// percent-encoded, as in any URI.
 ///
 /// ```
 /// use rocket_session_security::safe_next;
@@ -25,7 +26,7 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remov
 /// assert_eq!(safe_next("javascript:alert(1)"), None);
 /// ```
 pub fn safe_next(candidate: &str) -> Option<&str> {
-    if candidate.len() > MAX_NEXT || !is_local_path(candidate) {
+    if candidate.len() > MAX_NEXT || !candidate.bytes().all(is_uri_byte) || !is_local_path(candidate) {
         return None;
     }
     let once = percent_decode_str(candidate).decode_utf8_lossy();
@@ -34,6 +35,11 @@ pub fn safe_next(candidate: &str) -> Option<&str> {
     }
     let twice = percent_decode_str(&once).decode_utf8_lossy();
     is_local_path(&twice).then_some(candidate)
+}
+
+/// RFC 3986 characters: anything else would not make a valid `Location`.
+fn is_uri_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
 }
 
 fn is_local_path(s: &str) -> bool {
