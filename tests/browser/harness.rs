@@ -13,7 +13,7 @@ use rocket::http::Header;
 use rocket_session_security::SessionSecurity;
 use serde_json::json;
 
-use crate::common::{app, settings};
+use crate::common::{app, serve, settings};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -50,9 +50,7 @@ impl Server {
         let pings = Arc::new(AtomicUsize::new(0));
         let csp_reports = Arc::new(AtomicUsize::new(0));
         let (counted_pings, counted_reports) = (pings.clone(), csp_reports.clone());
-        let figment = settings(extra).merge(("address", "127.0.0.1")).merge(("port", 0)).merge(("workers", 2));
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let tx = std::sync::Mutex::new(Some(tx));
+        let figment = settings(extra).merge(("workers", 2));
         let rocket = app::rocket_with(SessionSecurity::fairing(), figment)
             .attach(rocket::fairing::AdHoc::on_request("count pings", move |req, _| {
                 if req.method() == rocket::http::Method::Post && req.uri().path().ends_with("/ping") {
@@ -72,18 +70,8 @@ impl Server {
                     ));
                 })
             }))
-            .mount("/", rocket::routes![csp_report, inline_script])
-            .attach(rocket::fairing::AdHoc::on_liftoff("port", move |rocket| {
-                Box::pin(async move {
-                    if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
-                        let _ = tx.send((rocket.config().port, rocket.shutdown()));
-                    }
-                })
-            }));
-        tokio::spawn(async move {
-            let _ = rocket.launch().await;
-        });
-        let (port, shutdown) = rx.await.expect("the demo lifts off");
+            .mount("/", rocket::routes![csp_report, inline_script]);
+        let (port, shutdown) = serve(rocket).await;
         Server { base: format!("http://127.0.0.1:{port}"), pings, csp_reports, shutdown }
     }
 

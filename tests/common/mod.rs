@@ -84,3 +84,23 @@ pub fn json_header() -> Header<'static> {
 pub fn body_json(res: LocalResponse<'_>) -> serde_json::Value {
     serde_json::from_str(&res.into_string().unwrap_or_default()).expect("JSON body")
 }
+
+/// Serves `rocket` for real on 127.0.0.1 (a free port); returns the port and
+/// a handle that stops it.
+pub async fn serve(rocket: rocket::Rocket<rocket::Build>) -> (u16, rocket::Shutdown) {
+    let figment = rocket.figment().clone().merge(("address", "127.0.0.1")).merge(("port", 0));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let rocket = rocket.configure(figment).attach(rocket::fairing::AdHoc::on_liftoff("port", move |rocket| {
+        Box::pin(async move {
+            // Rocket puts the port it bound into the config before liftoff.
+            if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                let _ = tx.send((rocket.config().port, rocket.shutdown()));
+            }
+        })
+    }));
+    tokio::spawn(async move {
+        let _ = rocket.launch().await;
+    });
+    rx.await.expect("the server lifts off")
+}
