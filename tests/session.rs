@@ -344,3 +344,49 @@ fn next_is_always_a_local_path() {
         assert_eq!(res.headers().get_one("Location"), Some("/"), "{evil}");
     }
 }
+
+#[test]
+fn the_stamp_is_secure_whenever_rocket_runs_tls() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let tls = rocket::figment::util::map![
+        "certs" => format!("{fixtures}/tls-cert.pem"),
+        "key" => format!("{fixtures}/tls-key.pem"),
+    ];
+    let clock = rocket_session_security::ManualClock::new(START);
+    let client = demo(SessionSecurity::fairing().clock(clock.clone()), settings(vec![]).merge(("tls", tls)));
+    let res = sign_in(&client, "/");
+    for header in set_cookies_named(&res, STAMP) {
+        assert!(
+            header.contains("Secure") && header.contains("HttpOnly") && header.contains("SameSite=Lax"),
+            "{header}"
+        );
+    }
+    clock.advance(2);
+    let res = client.get("/").dispatch();
+    let header = set_cookies_named(&res, STAMP).remove(0);
+    assert!(header.contains("Secure") && header.contains("HttpOnly"), "{header}");
+}
+
+#[test]
+fn every_stamp_header_is_http_only_with_the_configured_same_site() {
+    for (same_site, expected) in [("lax", "SameSite=Lax"), ("strict", "SameSite=Strict")] {
+        let (client, clock) = signed_in(vec![("same_site", same_site.into())]);
+        let mut seen = 0;
+        for step in 0..12 {
+            clock.advance(1);
+            let res = match step % 3 {
+                0 => client.get("/").dispatch(),
+                1 => client.post("/session-security/ping?idle_for=0").dispatch(),
+                _ => client.get("/public").dispatch(),
+            };
+            for header in set_cookies_named(&res, STAMP) {
+                assert!(
+                    header.contains("HttpOnly") && header.contains(expected) && header.contains("Path=/"),
+                    "{header}"
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen >= 8, "{seen} stamps seen");
+    }
+}
