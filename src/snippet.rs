@@ -18,8 +18,16 @@ use crate::i18n::Language;
 #[folder = "templates/"]
 struct TemplateFiles;
 
-/// The name to `{% include %}` in an app's Tera template.
+/// The name to `{% include %}` in an app's Tera template (after
+/// [`register_templates`]): stylesheet, dialog, cover and script.
+///
+/// ```
+/// assert_eq!(rocket_session_security::SNIPPET_TEMPLATE, "session_security/all.html.tera");
+/// ```
 pub const SNIPPET_TEMPLATE: &str = "session_security/all.html.tera";
+
+/// The script tag alone (see [`Snippet::script_tag`]).
+const SCRIPT_TEMPLATE: &str = "session_security/script.html.tera";
 
 /// One plural form of the countdown, e.g. `("one", "{n} second")`.
 #[derive(Debug, Clone, Serialize)]
@@ -99,17 +107,40 @@ impl Snippet {
     }
 }
 
-impl fmt::Display for Snippet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Snippet {
+    /// Only the `<script>` tag, with every setting in its `data-*`
+    /// attributes: for single-page apps that show their own warning through
+    /// the script's JS API (`window.sessionSecurity`, `session-security:*`
+    /// events) instead of the crate's dialog.
+    ///
+    /// ```
+    /// # #[macro_use] extern crate rocket;
+    /// use rocket::response::content::RawHtml;
+    /// use rocket_session_security::ActiveSession;
+    ///
+    /// #[get("/app")]
+    /// fn shell(session: ActiveSession) -> RawHtml<String> {
+    ///     RawHtml(format!("<!doctype html><div id=app></div><script src=/app.js defer></script>{}",
+    ///         session.snippet().script_tag()))
+    /// }
+    /// ```
+    pub fn script_tag(&self) -> String {
+        self.render(SCRIPT_TEMPLATE).map(|tag| tag.trim().to_string()).unwrap_or_default()
+    }
+
+    fn render(&self, template: &str) -> Result<String, fmt::Error> {
         let mut context = Context::new();
         context.insert("session_security", self);
-        match own_engine().render(SNIPPET_TEMPLATE, &context) {
-            Ok(html) => f.write_str(&html),
-            Err(e) => {
-                rocket::log::private::error!("session security snippet failed to render: {e}");
-                Err(fmt::Error)
-            }
-        }
+        own_engine().render(template, &context).map_err(|e| {
+            rocket::log::private::error!("session security snippet failed to render: {e}");
+            fmt::Error
+        })
+    }
+}
+
+impl fmt::Display for Snippet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(SNIPPET_TEMPLATE)?)
     }
 }
 
@@ -209,6 +240,16 @@ mod tests {
         assert!(!html.contains("<script>") && !html.contains("onclick"), "{html}");
         let script_tags = html.matches("<script").count();
         assert_eq!(script_tags, html.matches("<script src=").count());
+    }
+
+    #[test]
+    fn the_script_tag_alone_has_the_settings_and_no_dialog() {
+        let tag = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English).script_tag();
+        assert!(tag.starts_with("<script src=\"/session-security/static/session-security."), "{tag}");
+        assert!(tag.contains("data-ping-url=\"/session-security/ping\"") && tag.ends_with("</script>"), "{tag}");
+        assert!(!tag.contains("session_security_warning") && !tag.contains("<link"), "{tag}");
+        let all = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English).to_string();
+        assert!(all.contains(&tag), "the full snippet embeds the same tag");
     }
 
     #[test]
