@@ -83,7 +83,8 @@
 //!
 //! # Testing your app
 //!
-//! Give the fairing a [`ManualClock`] and move it instead of sleeping:
+//! Give the fairing a [`ManualClock`] and move it instead of sleeping, or
+//! hand a request a stamp of your choosing ([`testing::stamp`]):
 //!
 //! ```
 //! # #[macro_use] extern crate rocket;
@@ -119,6 +120,7 @@ mod ping;
 mod redirect;
 mod snippet;
 mod stamp;
+pub mod testing;
 mod verdict;
 
 pub use clock::{Clock, ManualClock, SystemClock};
