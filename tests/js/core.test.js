@@ -54,9 +54,9 @@ function world({up = true} = {}) {
       clearTimeout: id => w.timers.delete(id)})
     vm.runInContext(SRC, ctx)
     tab.lib = ctx.module.exports
-    tab.core = tab.lib.Core({W: opts.W || W, E: opts.E || E, ping: '/session-security/ping'}, {
+    tab.core = tab.lib.Core({warnAfter: opts.W || W, expireAfter: opts.E || E, pingUrl: '/session-security/ping'}, {
       now: () => w.t,
-      lead: () => tab.lead,
+      isLeader: () => tab.lead,
       fetch: (u, o) => w.fetch(tab, u, o),
       load: () => w.shared && {...w.shared},
       send(s) {
@@ -68,7 +68,7 @@ function world({up = true} = {}) {
         show(d) { if (tab.shown === null) tab.log.push(['show', w.t]); tab.shown = d },
         hide() { if (tab.shown !== null) tab.log.push(['hide', w.t]); tab.shown = null },
         veil(v) { tab.veiled = !!v },
-        die(remote) { tab.dead = {remote: !!remote, t: w.t}; tab.log.push(['die', w.t]); tab.veiled = true; return tab.covered },
+        expire(remote) { tab.dead = {remote: !!remote, t: w.t}; tab.log.push(['expire', w.t]); tab.veiled = true; return tab.covered },
       },
     })
     w.tabs.push(tab)
@@ -109,7 +109,7 @@ test('a server that saw more recent activity cancels the warning and re-arms', a
   await w.advance(2000)
   assert.equal(w.pings.length, 1)
   assert.equal(a.shown, null, 'no warning: the server is only 2 s idle')
-  assert.equal(a.core.st.l, T0 + 3000, 'adopted the server activity')
+  assert.equal(a.core.state.lastActivity, T0 + 3000, 'adopted the server activity')
   await w.advance(2999)
   assert.equal(w.pings.length, 1)
   await w.advance(1)
@@ -126,7 +126,7 @@ test('expires at E on 401, never asking early, with exactly two pings per idle c
   assert.equal(w.pings.length, 2)
   assert.equal(w.pings[1].t, T0 + E * 1000 + 250)
   assert.deepEqual(a.dead, {remote: false, t: T0 + E * 1000 + 250})
-  assert.ok(a.core.st.d >= a.core.st.l, 'shared state says signed out')
+  assert.ok(a.core.state.signedOutAt >= a.core.state.lastActivity, 'shared state says signed out')
   await w.advance(60_000)
   assert.equal(w.pings.length, 2, 'no pings after expiry')
 })
@@ -144,7 +144,7 @@ test('unreachable server: warns and expires on the local clock only', async () =
 
 test('unreachable server while active: no expiry', async () => {
   const w = world({up: false}), a = w.tab()
-  for (let i = 0; i < 15; i++) { await w.advance(2000); a.core.act() }
+  for (let i = 0; i < 15; i++) { await w.advance(2000); a.core.noteActivity() }
   assert.ok(w.pings.length >= 2, 'keepalives were attempted')
   assert.equal(a.dead, null)
   assert.equal(a.shown, null)
@@ -200,13 +200,13 @@ test('wake after sleep: unreachable server expires, a server active elsewhere re
   assert.equal(b.dead, null)
   assert.equal(b.veiled, false, 'page shown again')
   assert.equal(b.shown, null)
-  assert.ok(b.core.st.l >= w2.t - 1000, 'the wake counted as activity')
+  assert.ok(b.core.state.lastActivity >= w2.t - 1000, 'the wake counted as activity')
 })
 
 test('a stale tab does not expire the others: shared state is checked first', async () => {
   const w = world(), a = w.tab(), b = w.tab()
   a.frozen = true // leader frozen: misses messages and timers
-  for (let i = 0; i < 20; i++) { await w.advance(1500); b.core.act() } // 30 s of activity in b
+  for (let i = 0; i < 20; i++) { await w.advance(1500); b.core.noteActivity() } // 30 s of activity in b
   w.up = false // and the server is unreachable when a wakes
   a.frozen = false
   a.core.wake()
@@ -220,7 +220,7 @@ test('keepalive: typing without requests for 4E never lets the server stamp expi
   const w = world(), a = w.tab()
   for (let i = 0; i < 40; i++) {
     await w.advance(1000)
-    a.core.act()
+    a.core.noteActivity()
     assert.ok(w.t - w.server.stamp < E * 1000, `server idle ${w.t - w.server.stamp} ms at ${w.t - T0}`)
   }
   assert.equal(a.dead, null)
@@ -256,7 +256,7 @@ test('activity in one tab hides the warning everywhere within 1 s, with one ping
   const w = world(), tabs = [w.tab(), w.tab(), w.tab()]
   await w.advance(W * 1000 + 2000)
   assert.ok(tabs.every(t => t.shown))
-  tabs[2].core.act()
+  tabs[2].core.noteActivity()
   await w.advance(0)
   assert.ok(tabs.every(t => t.shown === null), 'all hidden without waiting for a ping')
   assert.equal(w.pings.length, 2)
@@ -281,17 +281,17 @@ test('activity is throttled: one shared write per second, the first at once', as
   const w = world(), a = w.tab(), b = w.tab()
   await w.advance(2000)
   const sends = () => a.sends + b.sends, before = sends()
-  a.core.act()
+  a.core.noteActivity()
   assert.equal(sends(), before + 1, 'first movement broadcast at once')
   await w.advance(0)
-  assert.equal(b.core.st.l, w.t)
-  for (let i = 0; i < 9; i++) { await w.advance(100); a.core.act(); b.core.act() }
+  assert.equal(b.core.state.lastActivity, w.t)
+  for (let i = 0; i < 9; i++) { await w.advance(100); a.core.noteActivity(); b.core.noteActivity() }
   assert.equal(sends(), before + 1, 'nothing more within the second, in either tab')
   await w.advance(100)
-  b.core.act()
+  b.core.noteActivity()
   assert.equal(sends(), before + 2)
   await w.advance(0)
-  assert.equal(a.core.st.l, w.t)
+  assert.equal(a.core.state.lastActivity, w.t)
 })
 
 test('the leader gone: a follower steps in', async () => {
@@ -320,7 +320,7 @@ test('a new tab loading announces activity the server saw; others adopt it', asy
   const b = w.tab()
   await w.advance(0)
   assert.equal(a.shown, null)
-  assert.equal(a.core.st.s, w.t)
+  assert.equal(a.core.state.serverActivity, w.t)
   await w.advance(W * 1000 - 1)
   assert.equal(w.pings.length, 1)
   await w.advance(1)
@@ -332,7 +332,7 @@ test('a new tab loading announces activity the server saw; others adopt it', asy
 test('sign-out in one tab signs out the others', async () => {
   const w = world(), a = w.tab(), b = w.tab()
   await w.advance(1500)
-  a.core.out()
+  a.core.signOut()
   await w.advance(0)
   assert.equal(a.dead, null, 'the signing-out tab navigates itself')
   assert.deepEqual(b.dead, {remote: true, t: w.t})
@@ -375,7 +375,7 @@ test('per-user timeouts from the ping answer are adopted and shared', async () =
   await w.advance(W * 1000)
   assert.equal(w.pings.length, 1)
   assert.equal(a.shown, null, 'idle 5 s < the real W of 20 s')
-  assert.equal(b.core.st.w, 20_000)
+  assert.equal(b.core.state.warnAfterMs, 20_000)
   await w.advance(15_000)
   assert.equal(w.pings.length, 2)
   assert.equal(a.shown, T0 + 30_000)
@@ -388,16 +388,16 @@ test('per-user timeouts from the ping answer are adopted and shared', async () =
 test('a server that ignores idle_for cannot cause a ping storm', async () => {
   const w = world(), a = w.tab(), real = w.fetch
   w.fetch = (tab, u, o) => real(tab, u.replace(/idle_for=\d+/, 'idle_for=999999'), o) // never merges
-  for (let i = 0; i < 8; i++) { await w.advance(1000); a.core.act() }
+  for (let i = 0; i < 8; i++) { await w.advance(1000); a.core.noteActivity() }
   const n = w.pings.length
   assert.ok(n >= 1 && n <= 4, `at most one ping per 2 s: ${n}`)
 })
 
 test('state from another tab cannot move activity into the future', async () => {
   const w = world(), a = w.tab()
-  a.core.merge({l: w.t + 3600_000, s: w.t + 3600_000, a: w.t, w: W * 1000, e: E * 1000, d: 0})
-  assert.equal(a.core.st.l, w.t)
-  assert.equal(a.core.st.s, w.t)
+  a.core.merge({lastActivity: w.t + 3600_000, serverActivity: w.t + 3600_000, lastAnswer: w.t, warnAfterMs: W * 1000, expireAfterMs: E * 1000, signedOutAt: 0})
+  assert.equal(a.core.state.lastActivity, w.t)
+  assert.equal(a.core.state.serverActivity, w.t)
   await w.advance(W * 1000)
   assert.equal(w.pings.length, 1, 'still checks at W')
 })
