@@ -109,6 +109,12 @@
 
 #![deny(missing_docs)]
 
+/// Longer guides.
+pub mod guide {
+    #[doc = include_str!("../docs/migrating-from-django-session-security.md")]
+    pub mod migrating_from_django_session_security {}
+}
+
 mod answer;
 mod assets;
 mod clock;
