@@ -58,11 +58,12 @@ impl std::fmt::Display for SessionEvent {
 /// use rocket_session_security::{SessionSecurity, Timeouts, SessionEvent};
 ///
 /// let fairing = SessionSecurity::fairing()
-///     // shorter timeouts for administrators, chosen per request
+///     // shorter timeouts for administrators, chosen per request from the
+///     // app's own *private* cookie (a plain one could be edited by the user)
 ///     .timeouts(|req, default| {
-///         match req.cookies().get("role").map(|c| c.value()) {
-///             Some("admin") => Timeouts { warn_after: 240, expire_after: 300, ..default },
-///             _ => default,
+///         match req.cookies().get_private("role").as_ref().map(|c| c.value()) {
+///             Some("user") => default,
+///             _ => Timeouts { warn_after: 240, expire_after: 300, ..default }, // admins, or unknown: short
 ///         }
 ///     })
 ///     // an audit trail of sign-ins, sign-outs and expiries
