@@ -29,6 +29,15 @@
 //     missed messages (asleep, throttled) and used for storage events without a channel;
 //   Web Lock 'session_security.leader': held by the leader tab, the one that pings;
 //   localStorage 'session_security.leader': {holder, at}, the lease used without Web Locks.
+//
+// For the page's own code (single-page apps):
+//   window.sessionSecurity.activity()  count activity now (e.g. while media plays)
+//   window.sessionSecurity.extend()    ask the server to extend; a Promise of true while signed in
+//   window.sessionSecurity.signOut()   sign out every tab through the logout URL
+//   events on document: 'session-security:warn' (detail.secondsLeft, when the warning opens),
+//   'session-security:extend' (the warning closed on activity), 'session-security:expire'.
+//   On expiry <html> gets the class session_security_expired; the crate's stylesheet hides the
+//   page for it, a page without that stylesheet must do the same.
 (() => {
 const {max, min, floor} = Math
 
