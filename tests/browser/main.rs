@@ -15,6 +15,20 @@ use std::time::{Duration, Instant};
 /// One browser scenario at a time: they measure seconds on a 2-core machine.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A browser signed in to a fresh demo, one scenario at a time; `None` when
+/// the browser is missing outside CI (the test is then skipped).
+async fn signed_in_scenario(
+) -> Result<Option<(tokio::sync::MutexGuard<'static, ()>, Server, Browser)>, Box<dyn std::error::Error>> {
+    if !browser_available() {
+        return Ok(None);
+    }
+    let serial = SERIAL.lock().await;
+    let server = Server::start(vec![]).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&server).await?;
+    Ok(Some((serial, server, browser)))
+}
+
 fn seconds(from_ms: i64, to_ms: i64) -> f64 {
     (to_ms - from_ms) as f64 / 1000.0
 }
@@ -26,13 +40,7 @@ fn leading_number(text: &str) -> Option<u32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tabs_warn_count_down_and_expire_to_login_with_next() -> TestResult {
-    if !browser_available() {
-        return Ok(());
-    }
-    let _serial = SERIAL.lock().await;
-    let server = Server::start(vec![]).await;
-    let b = Browser::start().await;
-    b.sign_in(&server).await?;
+    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
     b.client.goto(&server.url("/form?draft=1")).await?;
     let start = b.now_ms().await?;
     b.observe("one").await?;
@@ -74,13 +82,7 @@ async fn two_tabs_warn_count_down_and_expire_to_login_with_next() -> TestResult 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second() -> TestResult {
-    if !browser_available() {
-        return Ok(());
-    }
-    let _serial = SERIAL.lock().await;
-    let server = Server::start(vec![]).await;
-    let b = Browser::start().await;
-    b.sign_in(&server).await?;
+    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
     b.observe("one").await?;
     b.open_tab(&server.url("/")).await?;
     b.observe("two").await?;
@@ -99,13 +101,7 @@ async fn a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_press_before_the_warning_pushes_it_back() -> TestResult {
-    if !browser_available() {
-        return Ok(());
-    }
-    let _serial = SERIAL.lock().await;
-    let server = Server::start(vec![]).await;
-    let b = Browser::start().await;
-    b.sign_in(&server).await?;
+    let Some((_serial, _server, b)) = signed_in_scenario().await? else { return Ok(()) };
     b.observe("one").await?;
     tokio::time::sleep(Duration::from_millis(3500)).await;
     b.press_key().await?;
@@ -160,13 +156,7 @@ async fn idle_tabs_make_at_most_two_pings_per_cycle() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_pages_raise_no_csp_violation() -> TestResult {
-    if !browser_available() {
-        return Ok(());
-    }
-    let _serial = SERIAL.lock().await;
-    let server = Server::start(vec![]).await;
-    let b = Browser::start().await;
-    b.sign_in(&server).await?;
+    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
     for path in ["/", "/form", "/public", "/login"] {
         b.client.goto(&server.url(path)).await?;
         // The dialog must be styled by the external stylesheet: hidden, and positioned when shown.
@@ -192,13 +182,7 @@ async fn demo_pages_raise_no_csp_violation() -> TestResult {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session() -> TestResult {
-    if !browser_available() {
-        return Ok(());
-    }
-    let _serial = SERIAL.lock().await;
-    let server = Server::start(vec![]).await;
-    let b = Browser::start().await;
-    b.sign_in(&server).await?;
+    let Some((_serial, _server, b)) = signed_in_scenario().await? else { return Ok(()) };
     b.observe("one").await?;
     let start = b.now_ms().await?;
     b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
@@ -240,13 +224,7 @@ async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session() -> Test
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab() -> TestResult {
-    if !browser_available() {
-        return Ok(());
-    }
-    let _serial = SERIAL.lock().await;
-    let server = Server::start(vec![]).await;
-    let b = Browser::start().await;
-    b.sign_in(&server).await?;
+    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
     b.client.goto(&server.url("/form")).await?;
     let form_tab = b.client.window().await?;
     b.observe("form").await?;
