@@ -92,7 +92,11 @@ pub(crate) struct Shared {
 
 struct Runtime {
     codec: StampCodec,
-    secure: bool,
+    /// The stamp's `Set-Cookie` value around the sealed value: exactly what
+    /// `Header::from(Cookie)` prints for it (`name=` and `; HttpOnly; ...`),
+    /// made once so each response only seals, encodes and copies.
+    set_cookie_prefix: String,
+    set_cookie_suffix: String,
 }
 
 /// The request's record, stored by `on_request` (`None` without the fairing).
@@ -163,10 +167,9 @@ impl Shared {
                 log::error!("{CONFIG_TABLE}: Rocket has no usable secret_key; every stamp will be treated as expired");
                 cookie::Key::generate()
             });
-            Runtime {
-                codec: StampCodec::new(&key, &self.config.cookie_name),
-                secure: self.config.secure || config.tls_enabled(),
-            }
+            let secure = self.config.secure || config.tls_enabled();
+            let (set_cookie_prefix, set_cookie_suffix) = set_cookie_affixes(&self.config, secure);
+            Runtime { codec: StampCodec::new(&key, &self.config.cookie_name), set_cookie_prefix, set_cookie_suffix }
         })
     }
 
@@ -203,19 +206,79 @@ impl Shared {
         }
     }
 
-    fn stamp_cookie(&self, runtime: &Runtime, stamp: Stamp) -> Cookie<'static> {
-        let same_site = match self.config.same_site {
-            SameSitePolicy::Lax => SameSite::Lax,
-            SameSitePolicy::Strict => SameSite::Strict,
-            SameSitePolicy::None => SameSite::None,
-        };
-        // No Expires/Max-Age: a browser-session cookie; the limits live inside the seal.
-        Cookie::build((self.config.cookie_name.clone(), runtime.codec.seal(stamp)))
-            .path("/")
-            .http_only(true)
-            .same_site(same_site)
-            .secure(runtime.secure)
-            .build()
+    /// The `Set-Cookie` header of `stamp`, byte for byte what
+    /// `Header::from(cookie)` prints, in one allocation.
+    fn stamp_header(&self, runtime: &Runtime, stamp: Stamp) -> Header<'static> {
+        let sealed = runtime.codec.seal_bytes(stamp);
+        let (prefix, suffix) = (&runtime.set_cookie_prefix, &runtime.set_cookie_suffix);
+        // Room for every base64 character percent-encoded (at most 3 bytes each).
+        let mut header = Vec::with_capacity(prefix.len() + 3 * 4 * sealed.as_bytes().len().div_ceil(3) + suffix.len());
+        header.extend_from_slice(prefix.as_bytes());
+        push_base64_cookie_value(&mut header, sealed.as_bytes());
+        header.extend_from_slice(suffix.as_bytes());
+        Header::new("Set-Cookie", String::from_utf8(header).expect("prefix and suffix are text, base64 is ASCII"))
+    }
+}
+
+/// The stamp cookie's attributes. No Expires/Max-Age: a browser-session
+/// cookie; the limits live inside the seal.
+fn stamp_cookie_template(config: &Config, secure: bool) -> Cookie<'static> {
+    let same_site = match config.same_site {
+        SameSitePolicy::Lax => SameSite::Lax,
+        SameSitePolicy::Strict => SameSite::Strict,
+        SameSitePolicy::None => SameSite::None,
+    };
+    Cookie::build((config.cookie_name.clone(), ""))
+        .path("/")
+        .http_only(true)
+        .same_site(same_site)
+        .secure(secure)
+        .build()
+}
+
+/// What `Header::from(cookie)` prints before and after the value of the stamp
+/// cookie. Its name is percent-encoded, so the first `=` ends it.
+fn set_cookie_affixes(config: &Config, secure: bool) -> (String, String) {
+    let empty = Header::from(stamp_cookie_template(config, secure)).value().to_string();
+    let at = empty.find('=').map_or(empty.len(), |i| i + 1);
+    let (prefix, suffix) = empty.split_at(at);
+    (prefix.to_string(), suffix.to_string())
+}
+
+/// Appends the standard, padded base64 of `bytes` percent-encoded as
+/// `Header::from(cookie)` encodes a cookie value: of the base64 alphabet only
+/// `/` and `=` change (`%2F`, `%3D`). One pass, no intermediate string.
+fn push_base64_cookie_value(out: &mut Vec<u8>, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    fn push(out: &mut Vec<u8>, sextet: u32) {
+        match ALPHABET[(sextet & 63) as usize] {
+            b'/' => out.extend_from_slice(b"%2F"),
+            c => out.push(c),
+        }
+    }
+    let mut groups = bytes.chunks_exact(3);
+    for group in &mut groups {
+        let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
+        push(out, n >> 18);
+        push(out, n >> 12);
+        push(out, n >> 6);
+        push(out, n);
+    }
+    match *groups.remainder() {
+        [a] => {
+            let n = u32::from(a) << 16;
+            push(out, n >> 18);
+            push(out, n >> 12);
+            out.extend_from_slice(b"%3D%3D");
+        }
+        [a, b] => {
+            let n = u32::from(a) << 16 | u32::from(b) << 8;
+            push(out, n >> 18);
+            push(out, n >> 12);
+            push(out, n >> 6);
+            out.extend_from_slice(b"%3D");
+        }
+        _ => {}
     }
 }
 
@@ -223,6 +286,15 @@ fn removal(name: &str) -> Cookie<'static> {
     let mut cookie = Cookie::build(name.to_string()).path("/").build();
     cookie.make_removal();
     cookie
+}
+
+/// `res.headers().contains(name)`, by walking the response's headers: a
+/// response has a few, and a name comparison checks the length first, while
+/// Rocket's lookup hashes the name one byte at a time (SipHash); this runs on
+/// every guarded response. (Rocket's public API never leaves a header name
+/// without a value, so the two agree.)
+fn has_header(res: &Response<'_>, name: &str) -> bool {
+    res.headers().iter().any(|h| h.name().as_str().eq_ignore_ascii_case(name))
 }
 
 /// Did the handler already put a `Set-Cookie` for `name` on this response?
@@ -289,16 +361,24 @@ impl Fairing for SessionSecurity {
         let Some(shared) = self.shared.get() else { return };
         let runtime = shared.runtime(req.rocket());
         let config = &shared.config;
-        let cookies = req.cookies();
-        let stamp = match cookies.get(&config.cookie_name) {
+        // One pass over the request's cookies (a jar holds each name once)
+        // instead of a hashed lookup per name.
+        let (mut stamp_value, mut login_present) = (None, false);
+        for cookie in req.cookies().iter() {
+            let name = cookie.name();
+            if name == config.cookie_name {
+                stamp_value = Some(cookie.value());
+            }
+            login_present = login_present || config.login_cookies.iter().any(|n| n == name);
+        }
+        let stamp = match stamp_value {
             None => StampCookie::Absent,
-            Some(c) => match runtime.codec.open(c.value()) {
+            Some(value) => match runtime.codec.open(value) {
                 Ok(stamp) => StampCookie::Present(stamp),
                 Err(e) => StampCookie::Unreadable(e),
             },
         };
-        let login_cookie =
-            (!config.login_cookies.is_empty()).then(|| config.login_cookies.iter().any(|n| cookies.get(n).is_some()));
+        let login_cookie = (!config.login_cookies.is_empty()).then_some(login_present);
         let timeouts = match stamp {
             StampCookie::Present(_) => shared.timeouts_for(req),
             _ => config.timeouts(),
@@ -329,7 +409,7 @@ impl Fairing for SessionSecurity {
         match session.action() {
             Action::SignIn { at } => {
                 let stamp = Stamp { signed_in_at: at, last_activity: at };
-                res.adjoin_header(Header::from(shared.stamp_cookie(runtime, stamp)));
+                res.adjoin_header(shared.stamp_header(runtime, stamp));
                 shared.audit(req, SessionEvent::SignedIn);
             }
             Action::SignOut => {
@@ -356,15 +436,95 @@ impl Fairing for SessionSecurity {
                     // Whole seconds: re-issue only when the value moves forward.
                     if let Some(at) = activity.filter(|&at| at > stamp.last_activity) {
                         let stamp = Stamp { last_activity: at, ..stamp };
-                        res.adjoin_header(Header::from(shared.stamp_cookie(runtime, stamp)));
+                        res.adjoin_header(shared.stamp_header(runtime, stamp));
                     }
                 }
             },
         }
         if session.was_rejected() && res.status() == rocket::http::Status::Unauthorized {
             shape_rejection(req, res, session, &config.login_url);
-        } else if session.is_protected() && !res.headers().contains("Cache-Control") {
+        } else if session.is_protected() && !has_header(res, "Cache-Control") {
             res.set_header(crate::answer::no_store());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The header as it was written before: `Header::from` of the cookie.
+    fn via_cookie(config: &Config, secure: bool, value: &str) -> String {
+        let mut cookie = stamp_cookie_template(config, secure);
+        cookie.set_value(value.to_string());
+        Header::from(cookie).value().to_string()
+    }
+
+    #[test]
+    fn stamp_header_is_what_header_from_cookie_prints() {
+        for name in ["session_security", "my stamp", "a=b;c", "ключ", "x%2F(y)"] {
+            for same_site in [SameSitePolicy::Lax, SameSitePolicy::Strict, SameSitePolicy::None] {
+                for secure in [false, true] {
+                    let config = Config { cookie_name: name.into(), same_site, ..Config::default() };
+                    let (prefix, suffix) = set_cookie_affixes(&config, secure);
+                    let runtime = Runtime {
+                        codec: StampCodec::new(&cookie::Key::from(&[3u8; 64]), name),
+                        set_cookie_prefix: prefix,
+                        set_cookie_suffix: suffix,
+                    };
+                    let shared = Shared::new(config.clone(), &SessionSecurity::fairing());
+                    let stamp = Stamp { signed_in_at: 1_700_000_000, last_activity: 1_700_000_042 };
+                    let header = shared.stamp_header(&runtime, stamp);
+                    assert_eq!(header.name().as_str(), "Set-Cookie");
+                    // The value is random (a fresh nonce): check the frame, then that it opens.
+                    let parsed = cookie::Cookie::parse_encoded(header.value().to_string()).unwrap();
+                    assert_eq!(parsed.name(), name);
+                    assert_eq!(runtime.codec.open(parsed.value()), Ok(stamp));
+                    assert_eq!(header.value(), via_cookie(&config, secure, parsed.value()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn has_header_agrees_with_contains() {
+        let mut res = Response::build().raw_header("Content-Type", "text/plain").finalize();
+        res.adjoin_raw_header("set-cookie", "a=1");
+        res.adjoin_raw_header("Set-Cookie", "b=2");
+        res.set_raw_header("X-Frame-Options", "SAMEORIGIN");
+        res.set_raw_header("Cache-Control", "max-age=5");
+        res.remove_header("cache-control");
+        for name in ["Cache-Control", "cache-control", "Set-Cookie", "SET-COOKIE", "Content-Type", "X-Frame", ""] {
+            assert_eq!(has_header(&res, name), res.headers().contains(name), "{name}");
+        }
+        res.set_raw_header("CACHE-control", "no-cache");
+        assert!(has_header(&res, "Cache-Control") && res.headers().contains("Cache-Control"));
+    }
+
+    #[test]
+    fn base64_cookie_value_is_what_the_cookie_crate_prints() {
+        use base64::Engine;
+        let config = Config::default();
+        let (prefix, suffix) = set_cookie_affixes(&config, false);
+        // Every length mod 3 and every sextet, in many combinations.
+        let mut x: u32 = 7;
+        for len in 0..100 {
+            for _ in 0..20 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        (x >> 16) as u8
+                    })
+                    .collect();
+                let mut fast = prefix.as_bytes().to_vec();
+                push_base64_cookie_value(&mut fast, &bytes);
+                fast.extend_from_slice(suffix.as_bytes());
+                let base64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+                assert_eq!(String::from_utf8(fast).unwrap(), via_cookie(&config, false, &base64));
+            }
+        }
+        let mut all = Vec::new();
+        push_base64_cookie_value(&mut all, &(0..=255u8).collect::<Vec<_>>());
+        assert!(all.windows(3).any(|w| w == b"%2F"));
     }
 }

@@ -138,7 +138,7 @@ impl<'r> FromRequest<'r> for ActiveSession {
                 session.mark_protected();
                 let language = match &shared.config.language {
                     Some(tag) => Language::from_tag(tag).unwrap_or(Language::English),
-                    None => Language::negotiate(req.headers().get_one("Accept-Language").unwrap_or("")),
+                    None => accept_language(req),
                 };
                 Outcome::Success(ActiveSession {
                     idle,
@@ -217,6 +217,19 @@ impl<'r> FromRequest<'r> for SessionTracker<'r> {
     }
 }
 
+/// The language of the request's `Accept-Language` (English without one).
+///
+/// Found by walking the request's headers rather than `get_one`: a request
+/// has a few headers and a name comparison checks the length first, while
+/// Rocket's lookup hashes the name one byte at a time (SipHash); this runs on
+/// every guarded request. The first header of that name is `get_one`'s value.
+fn accept_language(req: &Request<'_>) -> Language {
+    req.headers()
+        .iter()
+        .find(|h| h.name().as_str().eq_ignore_ascii_case("Accept-Language"))
+        .map_or(Language::English, |h| Language::negotiate(h.value()))
+}
+
 /// A fetch/XHR/API call rather than a page navigation: it must get a 401 it
 /// can read, never a redirect to an HTML login page.
 pub(crate) fn wants_json(req: &Request<'_>) -> bool {
@@ -251,5 +264,26 @@ pub(crate) fn shape_rejection(req: &Request<'_>, res: &mut Response<'_>, session
         res.set_header(no_store());
         res.set_sized_body(0, std::io::Cursor::new(""));
         res.remove_header("Content-Type");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocket::local::blocking::Client;
+
+    #[test]
+    fn accept_language_is_what_get_one_and_negotiate_give() {
+        let client = Client::untracked(rocket::build()).unwrap();
+        let cases: [&[&str]; 6] = [&[], &["fr"], &["de-DE,de;q=0.9,en;q=0.8"], &["", "fr"], &["xx", "ja"], &["pl;q=0"]];
+        for values in cases {
+            let mut request = client.get("/").header(Header::new("X-Other", "1"));
+            for value in values {
+                request = request.header(Header::new("accept-LANGUAGE", value.to_string()));
+            }
+            let req = request.inner();
+            let expected = Language::negotiate(req.headers().get_one("Accept-Language").unwrap_or(""));
+            assert_eq!(accept_language(req), expected, "{values:?}");
+        }
     }
 }

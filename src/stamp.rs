@@ -17,6 +17,8 @@ const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 /// Longest plaintext we ever write: "1:" and two i64 with a separator.
 const MAX_PLAIN: usize = 64;
+/// Longest sealed value: the base64 of nonce ‖ longest plaintext ‖ tag.
+const MAX_SEALED: usize = (NONCE_LEN + MAX_PLAIN + TAG_LEN).div_ceil(3) * 4;
 
 /// What the stamp cookie holds, in whole Unix seconds (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +40,26 @@ pub enum StampError {
     BadPayload,
 }
 
+/// A sealed stamp before base64: nonce ‖ ciphertext ‖ tag, on the stack.
+#[derive(Clone, Copy)]
+pub struct SealedBytes {
+    data: [u8; NONCE_LEN + MAX_PLAIN + TAG_LEN],
+    len: usize,
+}
+
+impl SealedBytes {
+    /// Nonce ‖ ciphertext ‖ tag: the cookie value is their standard, padded base64.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data[..self.len]
+    }
+}
+
+impl std::fmt::Debug for SealedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SealedBytes").field(&self.as_bytes()).finish()
+    }
+}
+
 /// Seals and opens stamps under one key and cookie name.
 pub struct StampCodec {
     cipher: Aes256Gcm,
@@ -52,31 +74,31 @@ impl StampCodec {
     }
 
     /// Encrypts `stamp` into a cookie value.
+    #[cfg(any(test, feature = "internals"))]
     pub fn seal(&self, stamp: Stamp) -> String {
-        use std::io::Write;
-        let mut plain = [0u8; MAX_PLAIN];
-        let mut cursor = std::io::Cursor::new(&mut plain[..]);
-        // Cannot fail: two i64 always fit in MAX_PLAIN bytes.
-        let _ = write!(cursor, "1:{}:{}", stamp.signed_in_at, stamp.last_activity);
-        let len = cursor.position() as usize;
+        BASE64.encode(self.seal_bytes(stamp).as_bytes())
+    }
 
-        let mut data = [0u8; NONCE_LEN + MAX_PLAIN + TAG_LEN];
-        let (nonce, rest) = data.split_at_mut(NONCE_LEN);
+    /// Encrypts `stamp`, without an allocation; the cookie value is the
+    /// base64 of the result (what [`seal`](Self::seal) returns).
+    pub fn seal_bytes(&self, stamp: Stamp) -> SealedBytes {
+        let mut sealed = SealedBytes { data: [0u8; NONCE_LEN + MAX_PLAIN + TAG_LEN], len: 0 };
+        let (nonce, rest) = sealed.data.split_at_mut(NONCE_LEN);
         rand::thread_rng().fill_bytes(nonce);
+        let len = write_plain(rest, stamp);
         let (body, rest) = rest.split_at_mut(len);
-        body.copy_from_slice(&plain[..len]);
         let tag = self
             .cipher
             .encrypt_in_place_detached(Nonce::from_slice(nonce), self.cookie_name.as_bytes(), body)
             .expect("AES-GCM sealing of a few bytes cannot fail");
         rest[..TAG_LEN].copy_from_slice(&tag);
-        BASE64.encode(&data[..NONCE_LEN + len + TAG_LEN])
+        sealed.len = NONCE_LEN + len + TAG_LEN;
+        sealed
     }
 
     /// Decrypts and parses a cookie value.
     pub fn open(&self, value: &str) -> Result<Stamp, StampError> {
-        let max_encoded = (NONCE_LEN + MAX_PLAIN + TAG_LEN).div_ceil(3) * 4;
-        if value.len() > max_encoded {
+        if value.len() > MAX_SEALED {
             return Err(StampError::Malformed);
         }
         let mut data = [0u8; NONCE_LEN + MAX_PLAIN + TAG_LEN + 3];
@@ -98,17 +120,58 @@ impl StampCodec {
     }
 }
 
+/// Writes `1:<signed_in_at>:<last_activity>` (what `write!` would print)
+/// at the start of `out`; returns its length (at most `MAX_PLAIN`).
+fn write_plain(out: &mut [u8], stamp: Stamp) -> usize {
+    out[..2].copy_from_slice(b"1:");
+    let at = write_decimal(out, 2, stamp.signed_in_at);
+    out[at] = b':';
+    write_decimal(out, at + 1, stamp.last_activity)
+}
+
+/// Writes `n` in decimal at `out[at..]` (a `-` first if negative); returns
+/// the index after the last digit.
+fn write_decimal(out: &mut [u8], at: usize, n: i64) -> usize {
+    let mut digits = [0u8; 20];
+    let mut first = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        first -= 1;
+        digits[first] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut at = at;
+    if n < 0 {
+        out[at] = b'-';
+        at += 1;
+    }
+    let digits = &digits[first..];
+    out[at..at + digits.len()].copy_from_slice(digits);
+    at + digits.len()
+}
+
 /// `1:<signed_in_at>:<last_activity>`, both non-negative, last ≥ signed in.
 fn parse_plain(plain: &[u8]) -> Option<Stamp> {
-    let text = std::str::from_utf8(plain).ok()?;
-    let rest = text.strip_prefix("1:")?;
-    let (signed_in, last) = rest.split_once(':')?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(signed_in) || !digits(last) {
+    let rest = plain.strip_prefix(b"1:")?;
+    let colon = rest.iter().position(|&b| b == b':')?;
+    let stamp = Stamp { signed_in_at: parse_digits(&rest[..colon])?, last_activity: parse_digits(&rest[colon + 1..])? };
+    (stamp.last_activity >= stamp.signed_in_at).then_some(stamp)
+}
+
+/// One or more ASCII digits (no sign) that fit an `i64`.
+fn parse_digits(digits: &[u8]) -> Option<i64> {
+    if digits.is_empty() {
         return None;
     }
-    let stamp = Stamp { signed_in_at: signed_in.parse().ok()?, last_activity: last.parse().ok()? };
-    (stamp.last_activity >= stamp.signed_in_at).then_some(stamp)
+    digits.iter().try_fold(0i64, |n, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(i64::from(b - b'0'))
+    })
 }
 
 #[cfg(test)]
@@ -170,6 +233,81 @@ mod tests {
     }
 
     #[test]
+    fn plaintext_is_written_as_format_would() {
+        let mut out = [0u8; MAX_PLAIN];
+        for (a, b) in [(0, 0), (5, 9), (1_700_000_000, 1_700_000_123), (-1, 10), (i64::MIN, i64::MAX), (i64::MAX, -7)] {
+            let len = write_plain(&mut out, Stamp { signed_in_at: a, last_activity: b });
+            assert_eq!(std::str::from_utf8(&out[..len]).unwrap(), format!("1:{a}:{b}"));
+        }
+    }
+
+    #[test]
+    fn sealed_bytes_are_the_seal_before_base64() {
+        let codec = codec();
+        for stamp in
+            [Stamp { signed_in_at: 1, last_activity: 2 }, Stamp { signed_in_at: i64::MAX, last_activity: i64::MAX }]
+        {
+            let sealed = codec.seal_bytes(stamp);
+            assert_eq!(codec.open(&BASE64.encode(sealed.as_bytes())), Ok(stamp));
+        }
+        // The longest plaintext (two negative 20-character numbers) still fits.
+        let longest = codec.seal_bytes(Stamp { signed_in_at: i64::MIN, last_activity: i64::MIN });
+        assert_eq!(longest.as_bytes().len(), NONCE_LEN + 43 + TAG_LEN);
+        assert_eq!(codec.open(&BASE64.encode(longest.as_bytes())), Err(StampError::BadPayload));
+    }
+
+    /// The parser before it worked on bytes: the reference for `parse_plain`.
+    fn parse_plain_via_str(plain: &[u8]) -> Option<Stamp> {
+        let text = std::str::from_utf8(plain).ok()?;
+        let rest = text.strip_prefix("1:")?;
+        let (signed_in, last) = rest.split_once(':')?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(signed_in) || !digits(last) {
+            return None;
+        }
+        let stamp = Stamp { signed_in_at: signed_in.parse().ok()?, last_activity: last.parse().ok()? };
+        (stamp.last_activity >= stamp.signed_in_at).then_some(stamp)
+    }
+
+    #[test]
+    fn byte_parser_agrees_with_the_str_parser() {
+        let mut corpus: Vec<Vec<u8>> = [
+            &b"1:5:9"[..],
+            b"1:007:0009",
+            b"1:0:0",
+            b"1:9223372036854775807:9223372036854775807",
+            b"1:9223372036854775808:9223372036854775808",
+            b"1:5:9:",
+            b"1:\xc3\xa9:9",
+            b"1:5:\xff",
+            b"1:5\x00:9",
+            b"1:+5:+9",
+            b"1:-0:0",
+            b"11:5:9",
+            b"",
+            b"1:",
+            b"1::",
+        ]
+        .iter()
+        .map(|b| b.to_vec())
+        .collect();
+        let alphabet = b"0123456789:-+ 1\xff";
+        let mut x: u32 = 12345;
+        for _ in 0..20_000 {
+            let len = (x % 12) as usize;
+            let mut v = b"1:".to_vec();
+            for _ in 0..len {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                v.push(alphabet[(x >> 16) as usize % alphabet.len()]);
+            }
+            corpus.push(v);
+        }
+        for plain in &corpus {
+            assert_eq!(parse_plain(plain), parse_plain_via_str(plain), "{:?}", String::from_utf8_lossy(plain));
+        }
+    }
+
+    #[test]
     fn payload_rules() {
         assert_eq!(parse_plain(b"1:5:9"), Some(Stamp { signed_in_at: 5, last_activity: 9 }));
         for bad in [
@@ -181,6 +319,10 @@ mod tests {
             b"1::9",
             b"1:+5:9",
             b"1:5:99999999999999999999",
+            b"1:5:9223372036854775808",
+            b"1:5:9 ",
+            b"1:5:",
+            b":5:9",
             b"\xff",
         ] {
             assert_eq!(parse_plain(bad), None, "{:?}", String::from_utf8_lossy(bad));
