@@ -1,2 +1,100 @@
-//! Placeholder replaced by the micro-benchmarks.
-fn main() {}
+//! Micro-benchmarks of the per-request pieces, without a benchmark framework
+//! (it would cost more to build than the crate):
+//!
+//! ```sh
+//! cargo bench --features internals --bench micro
+//! cargo bench --features internals --bench micro -- open   # only names containing "open"
+//! ```
+//!
+//! Each benchmark is calibrated to about 20 ms per sample, warmed up, then
+//! timed over 15 samples; the line printed is the median, `<name>: <ns> ns/call`.
+//! Compare runs on the same machine only, and only differences well above the
+//! spread between runs.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use rocket_session_security::__internals::{
+    classify, parse_idle_for, safe_next, Stamp, StampCodec, StampCookie, StampError,
+};
+use rocket_session_security::Timeouts;
+
+const SAMPLES: usize = 15;
+const SAMPLE_TIME: Duration = Duration::from_millis(20);
+const WARM_UP: Duration = Duration::from_millis(200);
+
+/// Runs `f` in batches of `iters` calls; returns the wall time of one batch.
+fn time_batch<R>(f: &mut impl FnMut() -> R, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(f());
+    }
+    start.elapsed()
+}
+
+/// Median ns per call of `f` over `SAMPLES` samples of about `SAMPLE_TIME`.
+fn measure<R>(mut f: impl FnMut() -> R) -> f64 {
+    // Warm up while finding a batch size that takes about SAMPLE_TIME.
+    let mut iters = 1u64;
+    let warm_until = Instant::now() + WARM_UP;
+    loop {
+        let took = time_batch(&mut f, iters);
+        if took >= SAMPLE_TIME / 4 && Instant::now() >= warm_until {
+            let per_call = took.as_secs_f64() / iters as f64;
+            iters = ((SAMPLE_TIME.as_secs_f64() / per_call) as u64).max(1);
+            break;
+        }
+        if took < SAMPLE_TIME / 4 {
+            iters *= 2;
+        }
+    }
+    let mut samples: Vec<f64> =
+        (0..SAMPLES).map(|_| time_batch(&mut f, iters).as_secs_f64() * 1e9 / iters as f64).collect();
+    samples.sort_by(f64::total_cmp);
+    samples[SAMPLES / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other argument filters by name.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let run = |name: &str, f: &mut dyn FnMut() -> f64| {
+        if filter.as_deref().map_or(true, |want| name.contains(want)) {
+            println!("{name}: {:.1} ns/call", f());
+        }
+    };
+
+    let codec = StampCodec::new(&cookie::Key::from(&[7u8; 64]), "session_security");
+    let now = 1_764_000_000_i64;
+    let stamp = Stamp { signed_in_at: now - 3_600, last_activity: now - 42 };
+    let sealed = codec.seal(stamp);
+    assert_eq!(codec.open(&sealed), Ok(stamp));
+    // Decodes to the right length but is not authentic: the cost of a forged cookie.
+    let forged = {
+        let mut bytes: Vec<u8> = sealed.bytes().collect();
+        bytes[20] = if bytes[20] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(bytes).unwrap()
+    };
+    assert_eq!(codec.open(&forged), Err(StampError::Unauthentic));
+    // Not base64 at all.
+    let garbage = "not a stamp: %%% ;;; ~~~ 0123456789abcdefghijklmnopqrstuvwxyz";
+    assert_eq!(codec.open(garbage), Err(StampError::Malformed));
+    let timeouts = Timeouts { warn_after: 540, expire_after: 600, absolute_timeout: 43_200 };
+    assert!(matches!(
+        classify(StampCookie::Present(stamp), Some(true), now, &timeouts),
+        rocket_session_security::__internals::Verdict::Active { idle: 42, .. }
+    ));
+    let next = "/reports/2026/q3?year=2026&customer=caf%C3%A9&sort=-date";
+    assert_eq!(safe_next(next), Some(next));
+    assert_eq!(parse_idle_for(Some("idle_for=42")), Ok(Some(42)));
+
+    run("seal", &mut || measure(|| codec.seal(black_box(stamp))));
+    run("seal_bytes", &mut || measure(|| codec.seal_bytes(black_box(stamp))));
+    run("open_valid", &mut || measure(|| codec.open(black_box(sealed.as_str()))));
+    run("open_garbage", &mut || measure(|| codec.open(black_box(garbage))));
+    run("open_forged", &mut || measure(|| codec.open(black_box(forged.as_str()))));
+    run("classify", &mut || {
+        measure(|| classify(black_box(StampCookie::Present(stamp)), black_box(Some(true)), black_box(now), &timeouts))
+    });
+    run("parse_idle_for", &mut || measure(|| parse_idle_for(black_box(Some("idle_for=42")))));
+    run("safe_next", &mut || measure(|| safe_next(black_box(next)).is_some()));
+}
