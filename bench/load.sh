@@ -4,6 +4,7 @@
 #
 #   bench/load.sh            # 10 rounds of 5 s per app (about 2 min after the build)
 #   DURATION=10 ROUNDS=5 bench/load.sh
+#   CLIENT_FIGURES=0 bench/load.sh   # skip the client figures (gzipped size, pings per cycle)
 #
 # A = `bench_server plain`:   GET /hello, and the app's own sign-in
 #     (POST /login sets the private cookie user_id).
@@ -226,6 +227,17 @@ while [ "$round" -le "$ROUNDS" ]; do
   round=$((round + 1))
 done
 [ "$retries" -gt 0 ] && echo "# rounds in parentheses: other work used more than $NOISE_MAX% of the two cores; measured again"
+
+# Client figures, from the tests that measure them (CLIENT_FIGURES=0 skips):
+# what browsers download, and pings per idle warn+expire cycle.
+if [ "${CLIENT_FIGURES:-1}" = 1 ]; then
+  echo "# client: $(cargo test -q --test client_assets -- --nocapture 2>/dev/null | grep -o 'client size.*' || echo 'size: not measured')"
+  if command -v chromedriver >/dev/null 2>&1; then
+    echo "# client: $(cargo test -q --test browser idle_tabs -- --nocapture 2>/dev/null | grep -o 'pings per.*' || echo 'pings: not measured')"
+  else
+    echo "# client: pings per cycle not measured (no chromium-driver)"
+  fi
+fi
 
 col() { awk -v c="$1" '{ print $c }' "$TMP/rows" | median; }
 med_a=$(col 1)
