@@ -5,6 +5,15 @@
 //! `Intl.PluralRules`.
 
 /// Every text the browser shows, in one language.
+///
+/// ```
+/// use rocket_session_security::Language;
+///
+/// let texts = Language::Czech.texts();
+/// assert_eq!(texts.tag, "cs");
+/// // Plural forms of the countdown by CLDR category; the script picks one with Intl.PluralRules.
+/// assert!(texts.seconds.iter().any(|&(category, form)| category == "few" && form == "{n} sekundy"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Texts {
     /// BCP 47 tag, used for `lang` and the plural rules.
