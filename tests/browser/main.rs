@@ -260,3 +260,36 @@ fn counter_parsing() {
     assert_eq!(leading_number(" 12 秒"), Some(12));
     assert_eq!(leading_number("seconds"), None);
 }
+
+/// Whether the page would ask before being left: dispatches a cancelable
+/// `beforeunload` and reads whether a listener objected (what makes the
+/// browser show its leave-page prompt; drivers answer real prompts on their own).
+async fn leaving_asks(b: &Browser) -> Result<bool, Box<dyn std::error::Error>> {
+    let asked = b
+        .eval("const e = new Event('beforeunload', { cancelable: true }); window.dispatchEvent(e); return e.defaultPrevented;")
+        .await?;
+    Ok(asked.as_bool().unwrap_or(false))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_a_form_with_unsaved_input_asks_first() -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+    b.client.goto(&server.url("/form")).await?;
+    assert!(!leaving_asks(&b).await?, "no prompt without changes");
+    let notes = b.client.find(fantoccini::Locator::Id("notes")).await?;
+    notes.send_keys("draft").await?;
+    assert!(leaving_asks(&b).await?, "a prompt for unsaved input");
+    // Typed back to the initial value: nothing to lose, no prompt.
+    notes.clear().await?;
+    assert!(!leaving_asks(&b).await?, "no prompt once the input is back to its initial value");
+    notes.send_keys("draft").await?;
+    // A submit saves the input: leaving for its answer must not ask.
+    b.eval("document.querySelector('main form').addEventListener('submit', e => e.preventDefault()); return 1").await?;
+    b.client.find(fantoccini::Locator::Css("main form button[type=submit]")).await?.click().await?;
+    assert!(!leaving_asks(&b).await?, "no prompt after a submit");
+    // Another page of the demo has no form: never asks.
+    b.client.goto(&server.url("/")).await?;
+    assert!(!leaving_asks(&b).await?);
+    b.quit().await;
+    Ok(())
+}
