@@ -106,6 +106,16 @@ pub(crate) fn request_session<'r>(req: &'r Request<'_>) -> Option<&'r RequestSes
     req.local_cache(|| Slot(None)).0.as_ref()
 }
 
+/// The request's record and the fairing's shared state, for the guards and
+/// the ping; `None` (logged, naming `user`) when the fairing is not attached.
+pub(crate) fn request_context<'r>(req: &'r Request<'_>, user: &str) -> Option<(&'r RequestSession, &'r Arc<Shared>)> {
+    let context = request_session(req).zip(req.rocket().state::<Arc<Shared>>());
+    if context.is_none() {
+        log::error!("{user} used without `.attach(SessionSecurity::fairing())`");
+    }
+    context
+}
+
 impl SessionSecurity {
     /// The fairing with the system clock and no hooks.
     pub fn fairing() -> Self {

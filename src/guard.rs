@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::answer::{no_store, JsonAnswer};
 use crate::config::Timeouts;
-use crate::fairing::{request_session, Shared};
+use crate::fairing::{request_context, Shared};
 use crate::i18n::Language;
 use crate::redirect::{login_location, next_for_request};
 use crate::snippet::Snippet;
@@ -129,8 +129,7 @@ impl<'r> FromRequest<'r> for ActiveSession {
     type Error = SessionRejected;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let (Some(session), Some(shared)) = (request_session(req), req.rocket().state::<Arc<Shared>>()) else {
-            rocket::log::private::error!("ActiveSession used without `.attach(SessionSecurity::fairing())`");
+        let Some((session, shared)) = request_context(req, "ActiveSession") else {
             return Outcome::Error((Status::InternalServerError, SessionRejected::NotConfigured));
         };
         match session.verdict {
@@ -207,12 +206,9 @@ impl<'r> FromRequest<'r> for SessionTracker<'r> {
     type Error = SessionRejected;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        match (request_session(req), req.rocket().state::<Arc<Shared>>()) {
-            (Some(session), Some(shared)) => Outcome::Success(SessionTracker { session, shared }),
-            _ => {
-                rocket::log::private::error!("SessionTracker used without `.attach(SessionSecurity::fairing())`");
-                Outcome::Error((Status::InternalServerError, SessionRejected::NotConfigured))
-            }
+        match request_context(req, "SessionTracker") {
+            Some((session, shared)) => Outcome::Success(SessionTracker { session, shared }),
+            None => Outcome::Error((Status::InternalServerError, SessionRejected::NotConfigured)),
         }
     }
 }

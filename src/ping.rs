@@ -8,7 +8,7 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::serde::json::serde_json::json;
 
 use crate::answer::JsonAnswer;
-use crate::fairing::{request_session, Shared};
+use crate::fairing::{request_context, Shared};
 use crate::verdict::{RequestSession, Verdict};
 
 /// Route name of the ping (passive, like everything under `base`).
@@ -26,9 +26,9 @@ impl<'r> FromRequest<'r> for PingRequest<'r> {
     type Error = ();
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        match (request_session(req), req.rocket().state::<std::sync::Arc<Shared>>()) {
-            (Some(session), Some(shared)) => Outcome::Success(PingRequest { req, session, shared }),
-            _ => Outcome::Error((Status::InternalServerError, ())),
+        match request_context(req, "the ping route") {
+            Some((session, shared)) => Outcome::Success(PingRequest { req, session, shared }),
+            None => Outcome::Error((Status::InternalServerError, ())),
         }
     }
 }
