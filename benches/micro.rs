@@ -88,7 +88,7 @@ fn main() {
     assert_eq!(parse_idle_for(Some("idle_for=42")), Ok(Some(42)));
 
     run("seal", &mut || measure(|| codec.seal(black_box(stamp))));
-    run("seal_bytes", &mut || measure(|| codec.seal_bytes(black_box(stamp))));
+    run("seal_encoded", &mut || measure(|| codec.seal_encoded(black_box(stamp))));
     run("open_valid", &mut || measure(|| codec.open(black_box(sealed.as_str()))));
     run("open_garbage", &mut || measure(|| codec.open(black_box(garbage))));
     run("open_forged", &mut || measure(|| codec.open(black_box(forged.as_str()))));

@@ -14,7 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SameSitePolicy, Timeouts, CONFIG_TABLE};
 use crate::guard::shape_rejection;
 use crate::ping::{self, PING_ROUTE};
-use crate::stamp::{Stamp, StampCodec};
+use crate::stamp::{Stamp, StampCodec, ENCODED_LEN};
 use crate::verdict::{classify, Action, ExpiryReason, RequestSession, StampCookie, Verdict};
 
 type TimeoutsHook = dyn Fn(&Request<'_>, Timeouts) -> Timeouts + Send + Sync;
@@ -114,6 +114,13 @@ pub(crate) fn request_context<'r>(req: &'r Request<'_>, user: &str) -> Option<(&
         log::error!("{user} used without `.attach(SessionSecurity::fairing())`");
     }
     context
+}
+
+/// The launched app's stamp codec and cookie name, for [`crate::testing`];
+/// `None` when the fairing is not attached.
+pub(crate) fn stamp_codec(rocket: &Rocket<Orbit>) -> Option<(&StampCodec, &str)> {
+    let shared = rocket.state::<Arc<Shared>>()?;
+    Some((&shared.runtime(rocket).codec, shared.config.cookie_name.as_str()))
 }
 
 impl SessionSecurity {
@@ -217,16 +224,16 @@ impl Shared {
     }
 
     /// The `Set-Cookie` header of `stamp`, byte for byte what
-    /// `Header::from(cookie)` prints, in one allocation.
+    /// `Header::from(cookie)` prints (the value needs no percent-encoding),
+    /// in one allocation.
     fn stamp_header(&self, runtime: &Runtime, stamp: Stamp) -> Header<'static> {
-        let sealed = runtime.codec.seal_bytes(stamp);
+        let encoded = runtime.codec.seal_encoded(stamp);
         let (prefix, suffix) = (&runtime.set_cookie_prefix, &runtime.set_cookie_suffix);
-        // Room for every base64 character percent-encoded (at most 3 bytes each).
-        let mut header = Vec::with_capacity(prefix.len() + 3 * 4 * sealed.as_bytes().len().div_ceil(3) + suffix.len());
-        header.extend_from_slice(prefix.as_bytes());
-        push_base64_cookie_value(&mut header, sealed.as_bytes());
-        header.extend_from_slice(suffix.as_bytes());
-        Header::new("Set-Cookie", String::from_utf8(header).expect("prefix and suffix are text, base64 is ASCII"))
+        let mut header = String::with_capacity(prefix.len() + ENCODED_LEN + suffix.len());
+        header.push_str(prefix);
+        header.push_str(encoded.as_str());
+        header.push_str(suffix);
+        Header::new("Set-Cookie", header)
     }
 }
 
@@ -253,43 +260,6 @@ fn set_cookie_affixes(config: &Config, secure: bool) -> (String, String) {
     let at = empty.find('=').map_or(empty.len(), |i| i + 1);
     let (prefix, suffix) = empty.split_at(at);
     (prefix.to_string(), suffix.to_string())
-}
-
-/// Appends the standard, padded base64 of `bytes` percent-encoded as
-/// `Header::from(cookie)` encodes a cookie value: of the base64 alphabet only
-/// `/` and `=` change (`%2F`, `%3D`). One pass, no intermediate string.
-fn push_base64_cookie_value(out: &mut Vec<u8>, bytes: &[u8]) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    fn push(out: &mut Vec<u8>, sextet: u32) {
-        match ALPHABET[(sextet & 63) as usize] {
-            b'/' => out.extend_from_slice(b"%2F"),
-            c => out.push(c),
-        }
-    }
-    let mut groups = bytes.chunks_exact(3);
-    for group in &mut groups {
-        let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
-        push(out, n >> 18);
-        push(out, n >> 12);
-        push(out, n >> 6);
-        push(out, n);
-    }
-    match *groups.remainder() {
-        [a] => {
-            let n = u32::from(a) << 16;
-            push(out, n >> 18);
-            push(out, n >> 12);
-            out.extend_from_slice(b"%3D%3D");
-        }
-        [a, b] => {
-            let n = u32::from(a) << 16 | u32::from(b) << 8;
-            push(out, n >> 18);
-            push(out, n >> 12);
-            push(out, n >> 6);
-            out.extend_from_slice(b"%3D");
-        }
-        _ => {}
-    }
 }
 
 fn removal(name: &str) -> Cookie<'static> {
@@ -393,13 +363,14 @@ impl Fairing for SessionSecurity {
             StampCookie::Present(_) => shared.timeouts_for(req),
             _ => config.timeouts(),
         };
-        let verdict = classify(stamp, login_cookie, shared.clock.now_unix(), &timeouts);
+        let now = shared.clock.now_unix();
+        let verdict = classify(stamp, login_cookie, now, &timeouts);
         let stale_stamp = login_cookie == Some(false) && stamp != StampCookie::Absent;
         let passive_path = shared.is_passive_path(req.uri().path().as_str());
         if let Verdict::Expired(reason) = verdict {
             shared.audit(req, SessionEvent::Expired(reason));
         }
-        req.local_cache(|| Slot(Some(RequestSession::new(verdict, timeouts, stale_stamp, passive_path))));
+        req.local_cache(|| Slot(Some(RequestSession::new(verdict, timeouts, stale_stamp, passive_path, now))));
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
@@ -440,7 +411,7 @@ impl Fairing for SessionSecurity {
                             .is_some_and(|name| name == PING_ROUTE || config.passive_routes.iter().any(|p| p == name));
                     let activity = match session.merged_activity() {
                         Some(at) => Some(at),
-                        None if !passive => Some(shared.clock.now_unix()),
+                        None if !passive => Some(session.arrived_at),
                         None => None,
                     };
                     // Whole seconds: re-issue only when the value moves forward.
@@ -509,32 +480,5 @@ mod tests {
         }
         res.set_raw_header("CACHE-control", "no-cache");
         assert!(has_header(&res, "Cache-Control") && res.headers().contains("Cache-Control"));
-    }
-
-    #[test]
-    fn base64_cookie_value_is_what_the_cookie_crate_prints() {
-        use base64::Engine;
-        let config = Config::default();
-        let (prefix, suffix) = set_cookie_affixes(&config, false);
-        // Every length mod 3 and every sextet, in many combinations.
-        let mut x: u32 = 7;
-        for len in 0..100 {
-            for _ in 0..20 {
-                let bytes: Vec<u8> = (0..len)
-                    .map(|_| {
-                        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-                        (x >> 16) as u8
-                    })
-                    .collect();
-                let mut fast = prefix.as_bytes().to_vec();
-                push_base64_cookie_value(&mut fast, &bytes);
-                fast.extend_from_slice(suffix.as_bytes());
-                let base64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
-                assert_eq!(String::from_utf8(fast).unwrap(), via_cookie(&config, false, &base64));
-            }
-        }
-        let mut all = Vec::new();
-        push_base64_cookie_value(&mut all, &(0..=255u8).collect::<Vec<_>>());
-        assert!(all.windows(3).any(|w| w == b"%2F"));
     }
 }

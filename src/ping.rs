@@ -8,7 +8,7 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::serde::json::serde_json::json;
 
 use crate::answer::JsonAnswer;
-use crate::fairing::{request_context, Shared};
+use crate::fairing::request_context;
 use crate::verdict::{RequestSession, Verdict};
 
 /// Route name of the ping (passive, like everything under `base`).
@@ -18,7 +18,6 @@ pub(crate) const PING_ROUTE: &str = "session_security_ping";
 pub(crate) struct PingRequest<'r> {
     req: &'r Request<'r>,
     session: &'r RequestSession,
-    shared: &'r Shared,
 }
 
 #[rocket::async_trait]
@@ -27,7 +26,7 @@ impl<'r> FromRequest<'r> for PingRequest<'r> {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
         match request_context(req, "the ping route") {
-            Some((session, shared)) => Outcome::Success(PingRequest { req, session, shared }),
+            Some((session, _)) => Outcome::Success(PingRequest { req, session }),
             None => Outcome::Error((Status::InternalServerError, ())),
         }
     }
@@ -35,7 +34,7 @@ impl<'r> FromRequest<'r> for PingRequest<'r> {
 
 #[rocket::post("/ping")]
 pub(crate) fn ping(ping: PingRequest<'_>) -> JsonAnswer {
-    let PingRequest { req, session, shared } = ping;
+    let PingRequest { req, session } = ping;
     if let Some(why) = cross_site(req) {
         return JsonAnswer::new(Status::Forbidden, json!({ "error": why }));
     }
@@ -48,7 +47,7 @@ pub(crate) fn ping(ping: PingRequest<'_>) -> JsonAnswer {
         Ok(value) => value,
         Err(why) => return JsonAnswer::new(Status::BadRequest, json!({ "error": why })),
     };
-    let now = shared.clock.now_unix();
+    let now = session.arrived_at;
     let mut server_last = stamp.last_activity;
     if let Some(client_idle) = client_idle {
         // The browser may report activity more recent than ours, never later than now.

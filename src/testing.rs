@@ -5,7 +5,8 @@
 //!
 //! * give the fairing a [`ManualClock`](crate::ManualClock) and move it;
 //! * hand a request a stamp of your choosing with [`stamp`], e.g. one whose
-//!   last activity lies `expire_after` seconds in the past.
+//!   last activity lies `expire_after` seconds in the past, and read the
+//!   stamp a response sets with [`read_stamp`].
 //!
 //! ```
 //! # #[macro_use] extern crate rocket;
@@ -34,18 +35,40 @@
 //!
 //! // Or with a stamp made for the test: signed in an hour ago, idle for 10 minutes.
 //! let now = 1_800_000_000 + 1199;
-//! let stale = testing::stamp("session_security", now - 3600, now - 600);
-//! let res = client.get("/reports").private_cookie(stale).dispatch();
+//! let stale = testing::stamp(client.rocket(), now - 3600, now - 600);
+//! let res = client.get("/reports").cookie(stale).dispatch();
 //! assert_eq!(res.status(), Status::SeeOther);
 //! assert_eq!(res.headers().get_one("Location"), Some("/login?next=/reports"));
+//!
+//! // A fresh stamp is re-issued with this request's time as the last activity.
+//! let fresh = testing::stamp(client.rocket(), now - 3600, now - 10);
+//! let res = client.get("/reports").cookie(fresh).dispatch();
+//! let stamp = res.cookies().get("session_security").and_then(|c| testing::read_stamp(client.rocket(), c.value()));
+//! assert_eq!(stamp, Some(testing::Stamp { signed_in_at: now - 3600, last_activity: now }));
 //! ```
 
 use rocket::http::Cookie;
+use rocket::{Orbit, Rocket};
+
+use crate::fairing::stamp_codec;
+pub use crate::stamp::Stamp;
 
 /// A stamp cookie with the given sign-in time and last activity (Unix
-/// seconds), *unsealed*: pass it to `LocalRequest::private_cookie`, which
-/// seals it with the app's key exactly as the crate does. `cookie_name` is
-/// the configured `cookie_name` (default `session_security`).
-pub fn stamp(cookie_name: &str, signed_in_at: i64, last_activity: i64) -> Cookie<'static> {
-    Cookie::new(cookie_name.to_string(), format!("1:{signed_in_at}:{last_activity}"))
+/// seconds), sealed with `rocket`'s key under the configured `cookie_name`:
+/// pass it to `LocalRequest::cookie` (e.g. `client.get("/").cookie(...)`).
+///
+/// # Panics
+///
+/// If `rocket` does not have [`SessionSecurity`](crate::SessionSecurity)
+/// attached: a test set-up mistake.
+pub fn stamp(rocket: &Rocket<Orbit>, signed_in_at: i64, last_activity: i64) -> Cookie<'static> {
+    let (codec, name) = stamp_codec(rocket).expect("testing::stamp needs `.attach(SessionSecurity::fairing())`");
+    Cookie::new(name.to_string(), codec.seal(Stamp { signed_in_at, last_activity }))
+}
+
+/// The stamp a stamp cookie's value holds, if it opens under `rocket`'s key
+/// (`None` for any other value, or without the fairing).
+pub fn read_stamp(rocket: &Rocket<Orbit>, cookie_value: &str) -> Option<Stamp> {
+    let (codec, _) = stamp_codec(rocket)?;
+    codec.open(cookie_value).ok()
 }

@@ -55,7 +55,7 @@ proptest! {
                 prop_assert!(!within || !alive, "{:?} at {} refused while within limits", step, now);
                 alive = false;
             }
-            if let Some((_, last)) = stamp_of(&res) {
+            if let Some((_, last)) = stamp_of(&client, &res) {
                 prop_assert!(last <= now, "a stamp in the future: {last} > {now}");
                 prop_assert!(last > activity, "the stamp went back: {last} after {activity}");
                 activity = last;

@@ -29,7 +29,7 @@ fn reference_cases() {
         let res = ping(&client, &format!("idle_for={client_idle}"));
         assert_eq!(res.status(), Status::Ok);
         assert_no_store(&res);
-        let stamp = stamp_of(&res);
+        let stamp = stamp_of(&client, &res);
         let answer = body_json(res);
         assert_eq!(
             answer,
@@ -87,7 +87,7 @@ fn idle_for_zero_moves_activity_to_now_never_beyond() {
     let (client, clock) = signed_in(vec![]);
     clock.advance(8);
     let res = ping(&client, "idle_for=0");
-    assert_eq!(stamp_of(&res), Some((START, START + 8)));
+    assert_eq!(stamp_of(&client, &res), Some((START, START + 8)));
     assert_eq!(body_json(res)["idle_for"], 0);
     clock.advance(9);
     assert_eq!(client.get("/poll").dispatch().status(), Status::Ok);

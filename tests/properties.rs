@@ -50,17 +50,23 @@ proptest! {
     #[test]
     fn any_raw_query_never_panics(query in "[ -~]{0,64}") {
         let client = untracked_demo();
-        let sealed = format!("1:{START}:{START}");
+        let stamp = rocket_session_security::testing::stamp(client.rocket(), START, START);
         // A URI Rocket cannot parse is answered 400 by Rocket itself.
         let uri = format!("/session-security/ping?{}", query.replace([' ', '#'], "+"));
-        let res = client.post(uri).private_cookie(Cookie::new(STAMP, sealed)).private_cookie(Cookie::new("user", "a")).dispatch();
+        let res = client.post(uri).cookie(stamp).private_cookie(Cookie::new("user", "a")).dispatch();
         prop_assert!(res.status().code < 500, "{:?}", query);
     }
 
     #[test]
     fn garbage_stamps_are_never_active(bytes in proptest::collection::vec(any::<u8>(), 0..120), printable in "[!-~]{0,80}") {
         let client = untracked_demo();
-        for value in [base64::engine::general_purpose::STANDARD.encode(&bytes), printable.replace(';', "")] {
+        let encodings = [
+            base64::engine::general_purpose::STANDARD.encode(&bytes),
+            // The stamp's own encoding: 45 bytes reach the decryption.
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes),
+            printable.replace(';', ""),
+        ];
+        for value in encodings {
             let res = client
                 .get("/poll")
                 .header(Header::new("Accept", "application/json"))
@@ -75,7 +81,6 @@ proptest! {
 
     #[test]
     fn sealed_but_foreign_payloads_are_never_active(payload in "\\PC{0,40}") {
-        prop_assume!(!payload.starts_with("1:"));
         let client = untracked_demo();
         let res = client
             .get("/poll")

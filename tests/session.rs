@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use rocket::http::{Cookie, Header, Status};
 use rocket::local::blocking::Client;
-use rocket_session_security::{ExpiryReason, SessionEvent, SessionSecurity, Timeouts};
+use rocket_session_security::{testing, ExpiryReason, SessionEvent, SessionSecurity, Timeouts};
 use std::sync::{Arc, Mutex};
 
 #[test]
@@ -21,7 +21,7 @@ fn sign_in_sets_a_private_http_only_session_cookie() {
     assert!(!header.contains("Expires") && !header.contains("Max-Age"), "a browser-session cookie: {header}");
     assert!(!header.contains("Secure"), "no TLS, secure = false: {header}");
     assert!(!header.contains(&START.to_string()), "encrypted: {header}");
-    assert_eq!(stamp_of(&res), Some((START, START)));
+    assert_eq!(stamp_of(&client, &res), Some((START, START)));
     assert_eq!(set_cookies_named(&res, "user").len(), 1);
 }
 
@@ -51,7 +51,7 @@ fn activity_moves_the_stamp_forward_once_per_second_at_most() {
     clock.advance(4);
     let res = client.get("/").dispatch();
     assert_eq!(res.status(), Status::Ok);
-    assert_eq!(stamp_of(&res), Some((START, START + 4)));
+    assert_eq!(stamp_of(&client, &res), Some((START, START + 4)));
     // Same second: the value would not change, so nothing is re-issued.
     let res = client.get("/").dispatch();
     assert_eq!(res.status(), Status::Ok);
@@ -59,7 +59,7 @@ fn activity_moves_the_stamp_forward_once_per_second_at_most() {
     // Non-guarded pages count as activity too.
     clock.advance(9);
     let res = client.get("/public").dispatch();
-    assert_eq!(stamp_of(&res), Some((START, START + 13)));
+    assert_eq!(stamp_of(&client, &res), Some((START, START + 13)));
     clock.advance(9);
     assert_eq!(client.get("/").dispatch().status(), Status::Ok, "9 s idle < E=10");
 }
@@ -183,6 +183,8 @@ fn tampered_or_foreign_stamps_are_expired_never_fresh() {
 fn a_sealed_stamp_with_a_foreign_payload_is_invalid() {
     let (client, _clock, events) = record_events(vec![]);
     assert_eq!(sign_in(&client, "/").status(), Status::SeeOther);
+    // A value Rocket sealed with the app's key under the stamp's name: authentic
+    // to Rocket, but not a stamp.
     let res = client.get("/").private_cookie(Cookie::new(STAMP, "9:1:2")).dispatch();
     assert_eq!(res.status(), Status::SeeOther);
     assert_eq!(events.lock().unwrap().last(), Some(&SessionEvent::Expired(ExpiryReason::Invalid)));
@@ -200,8 +202,7 @@ fn a_login_cookie_without_a_stamp_is_expired() {
 #[test]
 fn a_stamp_without_any_login_cookie_is_anonymous_and_removed() {
     let (client, _clock, events) = record_events(vec![]);
-    let sealed = format!("1:{START}:{START}");
-    let res = client.get("/public").private_cookie(Cookie::new(STAMP, sealed)).dispatch();
+    let res = client.get("/public").cookie(testing::stamp(client.rocket(), START, START)).dispatch();
     assert_eq!(res.status(), Status::Ok);
     let stamp = set_cookies_named(&res, STAMP);
     assert!(stamp.len() == 1 && is_removal(&stamp[0]), "{stamp:?}");
@@ -241,7 +242,7 @@ fn a_fresh_sign_in_on_an_expired_request_wins() {
     assert_eq!(stamps.len(), 1, "never two Set-Cookie for one name: {stamps:?}");
     assert_eq!(users.len(), 1, "never two Set-Cookie for one name: {users:?}");
     assert!(!is_removal(&stamps[0]) && !is_removal(&users[0]));
-    assert_eq!(stamp_of(&res), Some((START + 60, START + 60)));
+    assert_eq!(stamp_of(&client, &res), Some((START + 60, START + 60)));
     assert_eq!(client.get("/").dispatch().status(), Status::Ok);
 }
 
@@ -267,13 +268,13 @@ fn passive_urls_exact_and_prefix_and_route_names_never_count_as_activity() {
         assert_eq!(res.status(), Status::Ok, "{path}");
         assert!(set_cookies_named(&res, STAMP).is_empty(), "{path} is passive");
     }
-    assert_eq!(stamp_of(&client.get("/").dispatch()), Some((START, START + 3)));
+    assert_eq!(stamp_of(&client, &client.get("/").dispatch()), Some((START, START + 3)));
 
     let (client, clock) = signed_in(vec![("passive_urls", vec!["/pub*"].into())]);
     clock.advance(3);
     assert!(set_cookies_named(&client.get("/public").dispatch(), STAMP).is_empty());
     assert_eq!(
-        stamp_of(&client.get("/form").dispatch()),
+        stamp_of(&client, &client.get("/form").dispatch()),
         Some((START, START + 3)),
         "/poll is no longer passive: the table was replaced"
     );

@@ -8,7 +8,7 @@ pub mod app;
 use rocket::figment::{util::map, value::Value, Figment};
 use rocket::http::{ContentType, Header};
 use rocket::local::blocking::{Client, LocalResponse};
-use rocket_session_security::{ManualClock, SessionSecurity};
+use rocket_session_security::{testing, ManualClock, SessionSecurity};
 
 pub const START: i64 = 1_800_000_000;
 pub const STAMP: &str = "session_security";
@@ -50,17 +50,17 @@ pub fn signed_in(extra: Vec<(&str, Value)>) -> (Client, ManualClock) {
 }
 
 /// `(signed_in_at, last_activity)` of the stamp a response sets, if any.
-pub fn stamp_of(res: &LocalResponse<'_>) -> Option<(i64, i64)> {
-    let cookie = res.cookies().get_private(STAMP)?;
-    let mut parts = cookie.value().strip_prefix("1:")?.split(':');
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+pub fn stamp_of(client: &Client, res: &LocalResponse<'_>) -> Option<(i64, i64)> {
+    let cookie = res.cookies().get(STAMP)?;
+    let stamp = testing::read_stamp(client.rocket(), cookie.value())?;
+    Some((stamp.signed_in_at, stamp.last_activity))
 }
 
 /// The stamp the client now holds.
 pub fn held_stamp(client: &Client) -> Option<(i64, i64)> {
-    let cookie = client.cookies().get_private(STAMP)?;
-    let mut parts = cookie.value().strip_prefix("1:")?.split(':');
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    let jar = client.cookies();
+    let stamp = testing::read_stamp(client.rocket(), jar.get(STAMP)?.value())?;
+    Some((stamp.signed_in_at, stamp.last_activity))
 }
 
 /// Every `Set-Cookie` header of a response.
