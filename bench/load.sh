@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Load benchmark: the same tiny route, without the crate (A) and with it (B),
-# in alternating rounds A B A B ..., measured with wrk.
+# in alternating rounds A F B A F B ..., measured with wrk; F is the floor.
 #
-#   bench/load.sh            # 10 rounds of 5 s per app (about 2 min after the build)
+#   bench/load.sh            # 10 rounds of 5 s per app (about 3 min after the build)
 #   DURATION=10 ROUNDS=5 bench/load.sh
 #   CLIENT_FIGURES=0 bench/load.sh   # skip the client figures (gzipped size, pings per cycle)
+#   FLOOR=0 bench/load.sh            # skip the floor app F
 #
 # A = `bench_server plain`:   GET /hello, and the app's own sign-in
 #     (POST /login sets the private cookie user_id).
@@ -14,28 +15,35 @@
 #     cookies of a POST /login, so every request decrypts and classifies the
 #     stamp, and (wrk replays one fixed Cookie header) every response after
 #     the first second re-issues it: the worst case.
+# F = `bench_server floor`:   A carrying the same bytes as B, without the
+#     crate: a stamp-sized cookie in every request, and in every response a
+#     stamp-sized Set-Cookie and Cache-Control: no-store. F/A is what Rocket
+#     and hyper cost to carry what the crate must send: the best B/A any
+#     implementation could reach. B/F is the crate's own work.
 # By default A's client is signed in to A too (it sends A's user_id cookie),
 # so A and B differ only by the crate; A_SIGNED_IN=0 sends A no cookie at all
 # (then B also pays Rocket's parsing of the app's own cookie).
 #
 # Server on core 0 with one worker, wrk on core 1. Per run we print wrk's
 # requests/s and the server's CPU time (utime+stime from /proc/<pid>/stat)
-# per request wrk completed. The last line is
+# per request wrk completed. The last two lines are
+#   floor F/A: <median of per-round F/A>  cpu_us_per_req F: <median>
 #   ratio B/A: <median of per-round B/A>  cpu_us_per_req A: <median> B: <median>
 #
-# The "other" columns show how much of the two cores something else used
-# during the run (other processes, or steal by the hypervisor). A round where
-# either run has more than NOISE_MAX % is shown in parentheses, left out of
-# the medians and measured again (at most MAX_RETRIES times in all; after
-# that, rounds count whatever their noise).
+# The "other" column shows how much of the two cores something else used
+# during a round's runs at most (other processes, or steal by the
+# hypervisor). A round where a run has more than NOISE_MAX % is shown in
+# parentheses, left out of the medians and measured again (at most
+# MAX_RETRIES times in all; after that, rounds count whatever their noise).
 #
 # Settings (environment): DURATION (s per run, default 5), ROUNDS (default 10,
 # at least 5), CONNECTIONS (default 32), NOISE_MAX (default 5), MAX_RETRIES
-# (default 5), A_SIGNED_IN (default 1), PORT_A / PORT_B (default
-# 18081/18082), SERVER_CORE / CLIENT_CORE (default 0 / 1), NO_BUILD=1 to
-# skip the build, BIN (default target/release/examples/bench_server) to
-# measure another build, B_MODE=plain to run A against itself (the noise
-# floor: the ratio should be 1).
+# (default 5), A_SIGNED_IN (default 1), FLOOR (default 1), PORT_A / PORT_B /
+# PORT_F (default 18081/18082/18084), SERVER_CORE / CLIENT_CORE (default
+# 0 / 1), NO_BUILD=1 to skip the build, BIN (default
+# target/release/examples/bench_server) to measure another build,
+# B_MODE=plain to run A against itself (the noise floor: the ratio should
+# be 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +52,8 @@ ROUNDS=${ROUNDS:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT_A=${PORT_A:-18081}
 PORT_B=${PORT_B:-18082}
+PORT_F=${PORT_F:-18084}
+FLOOR=${FLOOR:-1}
 NOISE_MAX=${NOISE_MAX:-5}
 MAX_RETRIES=${MAX_RETRIES:-5}
 A_SIGNED_IN=${A_SIGNED_IN:-1}
@@ -75,8 +85,9 @@ export ROCKET_CLI_COLORS=false
 TMP=$(mktemp -d)
 PID_A=
 PID_B=
+PID_F=
 cleanup() {
-  for pid in $PID_A $PID_B; do
+  for pid in $PID_A $PID_B $PID_F; do
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -85,7 +96,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for port in "$PORT_A" "$PORT_B"; do
+for port in "$PORT_A" "$PORT_B" "$PORT_F"; do
   if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then
     echo "port $port is already in use" >&2
     exit 1
@@ -188,42 +199,59 @@ start_server plain "$PORT_A"
 PID_A=$STARTED
 start_server "$B_MODE" "$PORT_B"
 PID_B=$STARTED
+if [ "$FLOOR" = 1 ]; then
+  start_server floor "$PORT_F"
+  PID_F=$STARTED
+fi
 
-echo "# $(nproc) cores; server on core $SERVER_CORE (ROCKET_WORKERS=1), wrk -t1 -c$CONNECTIONS -d${DURATION}s on core $CLIENT_CORE; A_SIGNED_IN=$A_SIGNED_IN B_MODE=$B_MODE"
+echo "# $(nproc) cores; server on core $SERVER_CORE (ROCKET_WORKERS=1), wrk -t1 -c$CONNECTIONS -d${DURATION}s on core $CLIENT_CORE; A_SIGNED_IN=$A_SIGNED_IN B_MODE=$B_MODE FLOOR=$FLOOR"
 wait_for_quiet
 COOKIE_A=
 [ "$A_SIGNED_IN" = 1 ] && COOKIE_A=$(sign_in "$PORT_A" user_id)
 B_COOKIES=(user_id session_security)
 [ "$B_MODE" = plain ] && B_COOKIES=(user_id)
 COOKIE_B=$(sign_in "$PORT_B" "${B_COOKIES[@]}")
+COOKIE_F=
+[ "$FLOOR" = 1 ] && COOKIE_F=$(sign_in "$PORT_F" user_id session_security)
 # Warm-up (not measured): connections, allocator, caches.
 run "$PID_A" "$PORT_A" "$COOKIE_A" "$WARMUP" >/dev/null
+[ "$FLOOR" = 1 ] && run "$PID_F" "$PORT_F" "$COOKIE_F" "$WARMUP" >/dev/null
 run "$PID_B" "$PORT_B" "$COOKIE_B" "$WARMUP" >/dev/null
 
-printf '%-6s %10s %10s %7s %13s %13s %7s %7s\n' round 'A req/s' 'B req/s' B/A 'A cpu us/req' 'B cpu us/req' 'A other' 'B other'
+printf '%-6s %9s %9s %9s %6s %6s %9s %9s %9s %6s\n' round 'A req/s' 'F req/s' 'B req/s' F/A B/A 'A us/req' 'F us/req' 'B us/req' other
 : >"$TMP/rows"
 retries=0
 round=1
+max() { awk 'BEGIN { m = 0 } { for (i = 1; i <= NF; i++) if ($i > m) m = $i } END { print m }' <<<"$*"; }
 while [ "$round" -le "$ROUNDS" ]; do
   wait_for_quiet
-  read -r rps_a cpu_a other_a < <(run "$PID_A" "$PORT_A" "$COOKIE_A")
-  wait_for_quiet
-  # A fresh sign-in per round: the session never nears expire_after however long the run.
+  # A fresh sign-in per round, so the session never nears expire_after however
+  # long the run; made before A's run, so that the stamp is more than a second
+  # old when B's run starts and every B response re-issues it.
   COOKIE_B=$(sign_in "$PORT_B" "${B_COOKIES[@]}")
+  read -r rps_a cpu_a other_a < <(run "$PID_A" "$PORT_A" "$COOKIE_A")
+  rps_f=0 cpu_f=0 other_f=0
+  if [ "$FLOOR" = 1 ]; then
+    wait_for_quiet
+    read -r rps_f cpu_f other_f < <(run "$PID_F" "$PORT_F" "$COOKIE_F")
+  fi
+  wait_for_quiet
   read -r rps_b cpu_b other_b < <(run "$PID_B" "$PORT_B" "$COOKIE_B")
   ratio=$(awk -v a="$rps_a" -v b="$rps_b" 'BEGIN { printf "%.3f", b / a }')
-  noisy=$(awk -v a="$other_a" -v b="$other_b" -v m="$NOISE_MAX" 'BEGIN { print (a > m || b > m) ? 1 : 0 }')
+  floor=$(awk -v a="$rps_a" -v f="$rps_f" 'BEGIN { printf "%.3f", f / a }')
+  other=$(max "$other_a" "$other_f" "$other_b")
+  noisy=$(awk -v o="$other" -v m="$NOISE_MAX" 'BEGIN { print (o > m) ? 1 : 0 }')
   label=$round
   if [ "$noisy" = 1 ] && [ "$retries" -lt "$MAX_RETRIES" ]; then
     label="($round)" # disturbed: shown, not counted, and measured again
   fi
-  printf '%-6s %10s %10s %7s %13s %13s %6s%% %6s%%\n' "$label" "$rps_a" "$rps_b" "$ratio" "$cpu_a" "$cpu_b" "$other_a" "$other_b"
+  printf '%-6s %9s %9s %9s %6s %6s %9s %9s %9s %5s%%\n' "$label" "$rps_a" "$rps_f" "$rps_b" "$floor" "$ratio" "$cpu_a" "$cpu_f" "$cpu_b" "$other"
   if [ "$label" != "$round" ]; then
     retries=$((retries + 1))
     sleep 5
     continue
   fi
-  echo "$rps_a $rps_b $ratio $cpu_a $cpu_b" >>"$TMP/rows"
+  echo "$rps_a $rps_b $ratio $cpu_a $cpu_b $rps_f $floor $cpu_f" >>"$TMP/rows"
   round=$((round + 1))
 done
 [ "$retries" -gt 0 ] && echo "# rounds in parentheses: other work used more than $NOISE_MAX% of the two cores; measured again"
@@ -240,10 +268,8 @@ if [ "${CLIENT_FIGURES:-1}" = 1 ]; then
 fi
 
 col() { awk -v c="$1" '{ print $c }' "$TMP/rows" | median; }
-med_a=$(col 1)
-med_b=$(col 2)
-med_ratio=$(col 3)
-med_cpu_a=$(col 4)
-med_cpu_b=$(col 5)
-printf '%-6s %10.0f %10.0f %7.3f %13.2f %13.2f\n' median "$med_a" "$med_b" "$med_ratio" "$med_cpu_a" "$med_cpu_b"
-printf 'ratio B/A: %.3f  cpu_us_per_req A: %.2f B: %.2f\n' "$med_ratio" "$med_cpu_a" "$med_cpu_b"
+printf '%-6s %9.0f %9.0f %9.0f %6.3f %6.3f %9.2f %9.2f %9.2f\n' median "$(col 1)" "$(col 6)" "$(col 2)" "$(col 7)" "$(col 3)" "$(col 4)" "$(col 8)" "$(col 5)"
+if [ "$FLOOR" = 1 ]; then
+  printf 'floor F/A: %.3f  cpu_us_per_req F: %.2f\n' "$(col 7)" "$(col 8)"
+fi
+printf 'ratio B/A: %.3f  cpu_us_per_req A: %.2f B: %.2f\n' "$(col 3)" "$(col 4)" "$(col 5)"

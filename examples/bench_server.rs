@@ -1,15 +1,16 @@
 //! The server of the load benchmark (`bench/load.sh`): one tiny route, with
-//! or without the crate, so the two apps differ in nothing else.
+//! or without the crate, so the apps differ in nothing else.
 //!
 //! ```sh
 //! cargo build --release --example bench_server
 //! ROCKET_SECRET_KEY=... ROCKET_PORT=8001 ./target/release/examples/bench_server plain
 //! ROCKET_SECRET_KEY=... ROCKET_PORT=8002 ./target/release/examples/bench_server guarded
+//! ROCKET_SECRET_KEY=... ROCKET_PORT=8003 ./target/release/examples/bench_server floor
 //! ```
 //!
-//! Both apps have the same `GET /hello` (`Hello, world!`) and the same
+//! All apps have the same `GET /hello` (`Hello, world!`) and the same
 //! sign-in of their own, `POST /login`, which sets the private cookie
-//! `user_id`. The only difference is the crate:
+//! `user_id`. They differ only by the crate:
 //!
 //! * `plain`: nothing else.
 //! * `guarded`: the [`SessionSecurity`] fairing is attached (with
@@ -18,12 +19,18 @@
 //!   stamp. A client sending those cookies is a signed-in user whose every
 //!   request is decrypted and classified, and whose response re-issues the
 //!   stamp once the stamp is a second old.
+//! * `floor`: no crate, but the same bytes on the wire as `guarded`: sign-in
+//!   also sets a (fixed) stamp-sized cookie, and `GET /hello` answers with a
+//!   stamp-sized `Set-Cookie` and `Cache-Control: no-store`, made as cheaply as
+//!   a handler can. What Rocket and hyper cost to carry what the crate must
+//!   send, without any of the crate's work: no implementation of the crate
+//!   can be faster than this.
 //!
 //! Rocket's own settings (port, workers, log level, secret key) come from the
 //! usual `ROCKET_*` environment variables.
 
-use rocket::http::CookieJar;
-use rocket::{get, post, routes, Build, Rocket};
+use rocket::http::{CookieJar, Header};
+use rocket::{get, post, routes, Build, Responder, Rocket};
 use rocket_session_security::{ActiveSession, SessionSecurity, SessionTracker};
 
 #[get("/hello")]
@@ -34,6 +41,29 @@ fn hello_plain() -> &'static str {
 #[get("/hello")]
 fn hello_guarded(_session: ActiveSession) -> &'static str {
     "Hello, world!"
+}
+
+/// A cookie of the stamp's name and length (60 characters), as the floor's
+/// stand-in: never opened, never checked.
+const FLOOR_STAMP: (&str, &str) = ("session_security", "hCQh4cUUNvsSMytN-Cb6GBvyG14_-3O7I2kwaCKSnjdmo_2jauMWRjNFq7XZ");
+
+/// The floor's answer: the body and the two headers the crate adds.
+#[derive(Responder)]
+struct FloorAnswer {
+    body: &'static str,
+    set_cookie: Header<'static>,
+    cache_control: Header<'static>,
+}
+
+#[get("/hello")]
+fn hello_floor() -> FloorAnswer {
+    let (name, value) = FLOOR_STAMP;
+    FloorAnswer {
+        body: "Hello, world!",
+        // A fresh string per response, as the crate's is.
+        set_cookie: Header::new("Set-Cookie", format!("{name}={value}; HttpOnly; SameSite=Lax; Path=/")),
+        cache_control: Header::new("Cache-Control", "no-store"),
+    }
 }
 
 #[post("/login")]
@@ -49,9 +79,17 @@ fn login_guarded(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) -> &'static s
     "signed in"
 }
 
-fn app(mode: &str) -> Option<Rocket<Build>> {
+#[post("/login")]
+fn login_floor(jar: &CookieJar<'_>) -> &'static str {
+    jar.add_private(("user_id", "42"));
+    jar.add(FLOOR_STAMP);
+    "signed in"
+}
+
+pub fn app(mode: &str) -> Option<Rocket<Build>> {
     match mode {
         "plain" => Some(rocket::build().mount("/", routes![hello_plain, login_plain])),
+        "floor" => Some(rocket::build().mount("/", routes![hello_floor, login_floor])),
         "guarded" => {
             let figment = rocket::Config::figment().merge(("session_security.login_cookies", ["user_id"]));
             Some(
@@ -68,7 +106,7 @@ fn app(mode: &str) -> Option<Rocket<Build>> {
 async fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
     let Some(rocket) = app(&mode) else {
-        eprintln!("usage: bench_server plain|guarded");
+        eprintln!("usage: bench_server plain|guarded|floor");
         std::process::exit(2);
     };
     if let Err(e) = rocket.launch().await {
