@@ -3,7 +3,7 @@
 # callgrind: steadier than wall time on a shared machine, and it says where
 # the instructions go. User space only (the kernel's share is not counted).
 #
-#   bench/callgrind.sh guarded        # or: plain
+#   bench/callgrind.sh guarded        # or: plain, floor
 #   callgrind_annotate --inclusive=yes target/callgrind/guarded.out | less
 #
 # The server runs under callgrind (about 50 times slower), signed in as in
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-MODE=${1:?usage: bench/callgrind.sh plain|guarded}
+MODE=${1:?usage: bench/callgrind.sh plain|guarded|floor}
 DURATION=${DURATION:-10}
 PORT=${PORT:-18083}
 BIN=${BIN:-target/release/examples/bench_server}
