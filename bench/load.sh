@@ -32,7 +32,8 @@
 #
 # Server on core 0 with one worker, wrk on core 1. Per run we print wrk's
 # requests/s and the server's CPU time (utime+stime from /proc/<pid>/stat)
-# per request wrk completed. The last two lines are
+# per request wrk completed, then the quartiles of the per-round ratios (how
+# far rounds spread around the median). The last two lines are
 #   floor F/A: <median of per-round F/A>  cpu_us_per_req F: <median>
 #   ratio B/A: <median of per-round B/A>  cpu_us_per_req A: <median> B: <median>
 #
@@ -212,6 +213,8 @@ run() { # pid port cookie [duration]
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# First and third quartile (nearest rank): how far the rounds spread around the median.
+quartiles() { sort -g | awk '{ v[NR] = $1 } END { printf "%.3f-%.3f", v[int((NR + 3) / 4)], v[NR + 1 - int((NR + 3) / 4)] }'; }
 
 start_server plain "$PORT_A"
 PID_A=$STARTED
@@ -287,6 +290,9 @@ if [ "${CLIENT_FIGURES:-1}" = 1 ]; then
 fi
 
 col() { awk -v c="$1" '{ print $c }' "$TMP/rows" | median; }
+spread="B/A $(awk '{ print $3 }' "$TMP/rows" | quartiles)"
+[ "$FLOOR" = 1 ] && spread="F/A $(awk '{ print $7 }' "$TMP/rows" | quartiles)  $spread"
+echo "# quartiles of the per-round ratios: $spread"
 if [ "$FLOOR" = 1 ]; then
   printf '%-6s %9.0f %9.0f %9.0f %6.3f %6.3f %9.2f %9.2f %9.2f\n' median "$(col 1)" "$(col 6)" "$(col 2)" "$(col 7)" "$(col 3)" "$(col 4)" "$(col 8)" "$(col 5)"
   printf 'floor F/A: %.3f  cpu_us_per_req F: %.2f\n' "$(col 7)" "$(col 8)"
