@@ -23,7 +23,8 @@
 //!   also sets a (fixed) stamp-sized cookie, and `GET /hello` answers with a
 //!   stamp-sized `Set-Cookie` and `Cache-Control: no-store`, both constants.
 //!   What Rocket and hyper cost to carry what the crate must send, without
-//!   any of the crate's work: no implementation of the crate can be faster.
+//!   any of the crate's work: no implementation that sends them can be
+//!   faster.
 //!
 //! Rocket's own settings (port, workers, log level, secret key) come from the
 //! usual `ROCKET_*` environment variables.
