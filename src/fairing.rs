@@ -5,7 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::http::{Cookie, Header, SameSite};
+use rocket::http::{Cookie, Header, HeaderMap, SameSite};
 use rocket::log::private as log;
 use rocket::{Build, Data, Orbit, Request, Response, Rocket};
 
@@ -13,6 +13,7 @@ use crate::assets::{self, ASSET_ROUTE};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SameSitePolicy, Timeouts, CONFIG_TABLE};
 use crate::guard::shape_rejection;
+use crate::i18n::Language;
 use crate::ping::{self, PING_ROUTE};
 use crate::stamp::{Stamp, StampCodec, ENCODED_LEN};
 use crate::verdict::{classify, Action, ExpiryReason, RequestSession, StampCookie, Verdict};
@@ -81,6 +82,8 @@ pub struct SessionSecurity {
 pub(crate) struct Shared {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
+    /// The configured `language`, resolved once (validated at ignite).
+    pub language: Option<Language>,
     passive_exact: Vec<String>,
     passive_prefixes: Vec<String>,
     timeouts_hook: Option<Arc<TimeoutsHook>>,
@@ -170,6 +173,7 @@ impl Shared {
             timeouts_hook: fairing.timeouts_hook.clone(),
             audit_hook: fairing.audit_hook.clone(),
             runtime: OnceLock::new(),
+            language: config.language.as_deref().and_then(Language::from_tag),
             config,
         }
     }
@@ -190,12 +194,18 @@ impl Shared {
         })
     }
 
-    /// The ping, the crate's assets and `passive_urls` never count as activity.
-    fn is_passive_path(&self, path: &str) -> bool {
+    /// The ping, the crate's assets, `passive_urls` and `passive_routes`
+    /// never count as activity.
+    fn is_passive(&self, req: &Request<'_>) -> bool {
+        let path = req.uri().path().as_str();
         let base = self.config.base.as_str();
         (path.starts_with(base) && matches!(path.as_bytes().get(base.len()), None | Some(b'/')))
             || self.passive_exact.iter().any(|p| p == path)
             || self.passive_prefixes.iter().any(|p| path.starts_with(p.as_str()))
+            || req
+                .route()
+                .and_then(|r| r.name.as_deref())
+                .is_some_and(|name| name == PING_ROUTE || self.config.passive_routes.iter().any(|p| p == name))
     }
 
     fn timeouts_for(&self, req: &Request<'_>) -> Timeouts {
@@ -268,13 +278,14 @@ fn removal(name: &str) -> Cookie<'static> {
     cookie
 }
 
-/// `res.headers().contains(name)`, by walking the response's headers: a
-/// response has a few, and a name comparison checks the length first, while
-/// Rocket's lookup hashes the name one byte at a time (SipHash); this runs on
-/// every guarded response. (Rocket's public API never leaves a header name
-/// without a value, so the two agree.)
-fn has_header(res: &Response<'_>, name: &str) -> bool {
-    res.headers().iter().any(|h| h.name().as_str().eq_ignore_ascii_case(name))
+/// The first header named `name` (`get_one`'s value), found by walking the
+/// headers: a request or response has a few, and a name comparison checks the
+/// length first, while Rocket's lookup hashes the name one byte at a time
+/// (SipHash). For the lookups of every guarded request and response.
+/// (Rocket's public API never leaves a header name without a value, so
+/// `is_some()` agrees with `contains`.)
+pub(crate) fn first_header<'h>(headers: &'h HeaderMap<'_>, name: &str) -> Option<Header<'h>> {
+    headers.iter().find(|h| h.name().as_str().eq_ignore_ascii_case(name))
 }
 
 /// Did the handler already put a `Set-Cookie` for `name` on this response?
@@ -366,11 +377,10 @@ impl Fairing for SessionSecurity {
         let now = shared.clock.now_unix();
         let verdict = classify(stamp, login_cookie, now, &timeouts);
         let stale_stamp = login_cookie == Some(false) && stamp != StampCookie::Absent;
-        let passive_path = shared.is_passive_path(req.uri().path().as_str());
         if let Verdict::Expired(reason) = verdict {
             shared.audit(req, SessionEvent::Expired(reason));
         }
-        req.local_cache(|| Slot(Some(RequestSession::new(verdict, timeouts, stale_stamp, passive_path, now))));
+        req.local_cache(|| Slot(Some(RequestSession::new(verdict, timeouts, stale_stamp, now))));
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
@@ -404,16 +414,9 @@ impl Fairing for SessionSecurity {
                 }
                 Verdict::Anonymous => {}
                 Verdict::Active { stamp, .. } => {
-                    let passive = session.passive_path
-                        || req
-                            .route()
-                            .and_then(|r| r.name.as_deref())
-                            .is_some_and(|name| name == PING_ROUTE || config.passive_routes.iter().any(|p| p == name));
-                    let activity = match session.merged_activity() {
-                        Some(at) => Some(at),
-                        None if !passive => Some(session.arrived_at),
-                        None => None,
-                    };
+                    // The ping's merged activity, else this request's, unless it is passive.
+                    let activity =
+                        session.merged_activity().or_else(|| (!shared.is_passive(req)).then_some(session.arrived_at));
                     // Whole seconds: re-issue only when the value moves forward.
                     if let Some(at) = activity.filter(|&at| at > stamp.last_activity) {
                         let stamp = Stamp { last_activity: at, ..stamp };
@@ -424,7 +427,7 @@ impl Fairing for SessionSecurity {
         }
         if session.was_rejected() && res.status() == rocket::http::Status::Unauthorized {
             shape_rejection(req, res, session, &config.login_url);
-        } else if session.is_protected() && !has_header(res, "Cache-Control") {
+        } else if session.is_protected() && first_header(res.headers(), "Cache-Control").is_none() {
             res.set_header(crate::answer::no_store());
         }
     }
@@ -468,7 +471,7 @@ mod tests {
     }
 
     #[test]
-    fn has_header_agrees_with_contains() {
+    fn first_header_agrees_with_contains() {
         let mut res = Response::build().raw_header("Content-Type", "text/plain").finalize();
         res.adjoin_raw_header("set-cookie", "a=1");
         res.adjoin_raw_header("Set-Cookie", "b=2");
@@ -476,9 +479,9 @@ mod tests {
         res.set_raw_header("Cache-Control", "max-age=5");
         res.remove_header("cache-control");
         for name in ["Cache-Control", "cache-control", "Set-Cookie", "SET-COOKIE", "Content-Type", "X-Frame", ""] {
-            assert_eq!(has_header(&res, name), res.headers().contains(name), "{name}");
+            assert_eq!(first_header(res.headers(), name).is_some(), res.headers().contains(name), "{name}");
         }
         res.set_raw_header("CACHE-control", "no-cache");
-        assert!(has_header(&res, "Cache-Control") && res.headers().contains("Cache-Control"));
+        assert!(first_header(res.headers(), "Cache-Control").is_some() && res.headers().contains("Cache-Control"));
     }
 }

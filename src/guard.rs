@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::answer::{no_store, JsonAnswer};
 use crate::config::Timeouts;
-use crate::fairing::{request_context, Shared};
+use crate::fairing::{first_header, request_context, Shared};
 use crate::i18n::Language;
 use crate::redirect::{login_location, next_for_request};
 use crate::snippet::Snippet;
@@ -135,10 +135,7 @@ impl<'r> FromRequest<'r> for ActiveSession {
         match session.verdict {
             Verdict::Active { stamp, idle } => {
                 session.mark_protected();
-                let language = match &shared.config.language {
-                    Some(tag) => Language::from_tag(tag).unwrap_or(Language::English),
-                    None => accept_language(req),
-                };
+                let language = shared.language.unwrap_or_else(|| accept_language(req));
                 Outcome::Success(ActiveSession {
                     idle,
                     signed_in_at: stamp.signed_in_at,
@@ -214,16 +211,8 @@ impl<'r> FromRequest<'r> for SessionTracker<'r> {
 }
 
 /// The language of the request's `Accept-Language` (English without one).
-///
-/// Found by walking the request's headers rather than `get_one`: a request
-/// has a few headers and a name comparison checks the length first, while
-/// Rocket's lookup hashes the name one byte at a time (SipHash); this runs on
-/// every guarded request. The first header of that name is `get_one`'s value.
 fn accept_language(req: &Request<'_>) -> Language {
-    req.headers()
-        .iter()
-        .find(|h| h.name().as_str().eq_ignore_ascii_case("Accept-Language"))
-        .map_or(Language::English, |h| Language::negotiate(h.value()))
+    first_header(req.headers(), "Accept-Language").map_or(Language::English, |h| Language::negotiate(h.value()))
 }
 
 /// A fetch/XHR/API call rather than a page navigation: it must get a 401 it

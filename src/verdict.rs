@@ -110,8 +110,6 @@ pub(crate) struct RequestSession {
     pub timeouts: Timeouts,
     /// The stamp came without any login cookie: remove it quietly.
     pub stale_stamp: bool,
-    /// The path never counts as activity (ping, assets, `passive_urls`).
-    pub passive_path: bool,
     /// When the request arrived (Unix seconds): the time of its activity.
     pub arrived_at: i64,
     action: AtomicU8,
@@ -122,12 +120,11 @@ pub(crate) struct RequestSession {
 }
 
 impl RequestSession {
-    pub fn new(verdict: Verdict, timeouts: Timeouts, stale_stamp: bool, passive_path: bool, arrived_at: i64) -> Self {
+    pub fn new(verdict: Verdict, timeouts: Timeouts, stale_stamp: bool, arrived_at: i64) -> Self {
         RequestSession {
             verdict,
             timeouts,
             stale_stamp,
-            passive_path,
             arrived_at,
             action: AtomicU8::new(NO_ACTION),
             signed_in_at: AtomicI64::new(0),
@@ -236,7 +233,7 @@ mod tests {
 
     #[test]
     fn request_session_records_actions() {
-        let s = RequestSession::new(Verdict::Anonymous, T, false, false, 0);
+        let s = RequestSession::new(Verdict::Anonymous, T, false, 0);
         assert_eq!(s.action(), Action::None);
         assert_eq!(s.merged_activity(), None);
         s.sign_in(42);
