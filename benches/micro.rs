@@ -15,9 +15,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use rocket_session_security::__internals::{
-    classify, parse_idle_for, safe_next, Stamp, StampCodec, StampCookie, StampError,
+    classify, parse_idle_for, Binder, Login, LoginValues, Stamp, StampCodec, StampCookie, StampError, MAX_LOGIN_COOKIES,
 };
-use rocket_session_security::Timeouts;
+use rocket_session_security::{safe_next, Timeouts};
 
 const SAMPLES: usize = 15;
 const SAMPLE_TIME: Duration = Duration::from_millis(20);
@@ -65,7 +65,7 @@ fn main() {
 
     let codec = StampCodec::new(&cookie::Key::from(&[7u8; 64]), "session_security");
     let now = 1_764_000_000_i64;
-    let stamp = Stamp { signed_in_at: now - 3_600, last_activity: now - 42 };
+    let stamp = Stamp { signed_in_at: now - 3_600, last_activity: now - 42, login_tag: [3; 12], person_tag: [4; 12] };
     let sealed = codec.seal(stamp);
     assert_eq!(codec.open(&sealed), Ok(stamp));
     // Decodes to the right length but is not authentic: the cost of a forged cookie.
@@ -80,7 +80,7 @@ fn main() {
     assert_eq!(codec.open(garbage), Err(StampError::Malformed));
     let timeouts = Timeouts { warn_after: 540, expire_after: 600, absolute_timeout: 43_200 };
     assert!(matches!(
-        classify(StampCookie::Present(stamp), Some(true), now, &timeouts),
+        classify(StampCookie::Present(stamp), Login::Bound, now, &timeouts),
         rocket_session_security::__internals::Verdict::Active { idle: 42, .. }
     ));
     let next = "/reports/2026/q3?year=2026&customer=caf%C3%A9&sort=-date";
@@ -93,8 +93,14 @@ fn main() {
     run("open_garbage", &mut || measure(|| codec.open(black_box(garbage))));
     run("open_forged", &mut || measure(|| codec.open(black_box(forged.as_str()))));
     run("classify", &mut || {
-        measure(|| classify(black_box(StampCookie::Present(stamp)), black_box(Some(true)), black_box(now), &timeouts))
+        measure(|| classify(black_box(StampCookie::Present(stamp)), black_box(Login::Bound), black_box(now), &timeouts))
     });
+    // The per-request binding check: one HMAC of a private login cookie as sent (Rocket's format,
+    // 12-byte nonce + "42" + 16-byte tag in standard base64).
+    let binder = Binder::new(&[5; 32]);
+    let mut login: LoginValues<'_> = [None; MAX_LOGIN_COOKIES];
+    login[0] = Some("R5pGbhvMQbSAXO3kfRTq2dT6m3JgJ6UzEeZ9Ymv5s+w4QkE=");
+    run("login_tag", &mut || measure(|| binder.login_tag(black_box(&login))));
     run("parse_idle_for", &mut || measure(|| parse_idle_for(black_box(Some("idle_for=42")))));
     run("safe_next", &mut || measure(|| safe_next(black_box(next)).is_some()));
 }

@@ -43,13 +43,19 @@ fn hello_guarded(_session: ActiveSession) -> &'static str {
     "Hello, world!"
 }
 
-/// A cookie of the stamp's name and length (60 characters), as the floor's
+/// A cookie of the stamp's name and length (92 characters), as the floor's
 /// stand-in: never opened, never checked.
-const FLOOR_STAMP: (&str, &str) = ("session_security", "hCQh4cUUNvsSMytN-Cb6GBvyG14_-3O7I2kwaCKSnjdmo_2jauMWRjNFq7XZ");
+const FLOOR_STAMP: (&str, &str) = (
+    "session_security",
+    "PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA_2O76UMFxFkM_R5Kjp1vRt-1fjORS_6ilI8ihN5KXSc7Tvo_hBKqF",
+);
 /// The floor's `Set-Cookie`: as long as the crate's, but a constant, so that
 /// the floor pays not even for making it.
-const FLOOR_SET_COOKIE: &str =
-    "session_security=hCQh4cUUNvsSMytN-Cb6GBvyG14_-3O7I2kwaCKSnjdmo_2jauMWRjNFq7XZ; HttpOnly; SameSite=Lax; Path=/";
+const FLOOR_SET_COOKIE: &str = concat!(
+    "session_security=",
+    "PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA_2O76UMFxFkM_R5Kjp1vRt-1fjORS_6ilI8ihN5KXSc7Tvo_hBKqF",
+    "; HttpOnly; SameSite=Strict; Path=/"
+);
 
 /// The floor's answer: the body and the two headers the crate adds.
 #[derive(Responder)]

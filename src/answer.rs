@@ -1,12 +1,17 @@
-//! The small JSON answers of the crate: the ping, and the 401 of a fetch
-//! whose session is gone. Never cached.
+//! The crate's own answers: the small JSON bodies (the ping, the 401 of a
+//! fetch whose session is gone) and the shaping of a rejected response into a
+//! login redirect with a flash message. Never cached.
 
 use std::io::Cursor;
 
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::{ContentType, Cookie, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
-use rocket::serde::json::{serde_json, Value};
+use rocket::serde::json::{serde_json, serde_json::json, Value};
+
+use crate::i18n::Language;
+use crate::redirect::{login_location, next_for_request};
+use crate::verdict::{ExpiryReason, Verdict};
 
 /// `Cache-Control: no-store`: an answer about a session must never be replayed from a cache.
 pub(crate) fn no_store() -> Header<'static> {
@@ -41,5 +46,79 @@ impl<'r> Responder<'r, 'static> for JsonAnswer {
         let mut res = Response::new();
         self.apply_to(&mut res);
         Ok(res)
+    }
+}
+
+/// Name and format of Rocket's flash cookie (`rocket::response::Flash`):
+/// `<length of kind>:<kind><message>`, read by the `FlashMessage` guard.
+const FLASH_COOKIE: &str = "_flash";
+
+/// The flash kind for an expiry: `session_security:idle`, `…:absolute` or `…:invalid`.
+pub(crate) fn flash_kind(reason: ExpiryReason) -> String {
+    format!("session_security:{}", reason.as_str())
+}
+
+/// The `Set-Cookie` of a Rocket flash message, written as a header: a
+/// rejected request's jar changes are dropped (catcher) or already sent.
+/// Rocket's own attributes: `Path=/`, `SameSite=Strict`, five minutes.
+pub(crate) fn flash_header(kind: &str, message: &str) -> Header<'static> {
+    let cookie = Cookie::build((FLASH_COOKIE, format!("{}:{kind}{message}", kind.len())))
+        .path("/")
+        .same_site(rocket::http::SameSite::Strict)
+        .max_age(time::Duration::minutes(5))
+        .build();
+    Header::from(cookie)
+}
+
+/// Turns a response of a refused [`ActiveSession`](crate::ActiveSession)
+/// into the answer the client can use: a JSON 401 for API calls; for pages a
+/// `303` to `login_url?next=<path>`, with a flash message saying why when a
+/// session expired.
+pub(crate) fn shape_rejection(
+    req: &Request<'_>,
+    res: &mut Response<'_>,
+    verdict: Verdict,
+    wants_json: bool,
+    login_url: &str,
+    expire_after: u32,
+    language: Language,
+) {
+    if wants_json {
+        let body = match verdict {
+            Verdict::Expired(reason) => json!({ "error": "session_expired", "reason": reason.as_str() }),
+            _ => json!({ "error": "not_signed_in" }),
+        };
+        JsonAnswer::new(Status::Unauthorized, body).apply_to(res);
+        return;
+    }
+    let next = next_for_request(req.uri().path().as_str(), req.uri().query().map(|q| q.as_str()));
+    res.set_status(Status::SeeOther);
+    res.set_header(Header::new("Location", login_location(login_url, &next)));
+    res.set_header(no_store());
+    res.set_sized_body(0, Cursor::new(""));
+    res.remove_header("Content-Type");
+    if let Verdict::Expired(reason) = verdict {
+        res.adjoin_header(flash_header(&flash_kind(reason), &reason.notice(language, expire_after)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flash_header_reads_back_as_rockets_flash_message() {
+        #[rocket::get("/")]
+        fn read(flash: Option<rocket::request::FlashMessage<'_>>) -> String {
+            flash.map(|f| format!("{}|{}", f.kind(), f.message())).unwrap_or_default()
+        }
+        let client = rocket::local::blocking::Client::untracked(rocket::build().mount("/", rocket::routes![read]))
+            .expect("launches");
+        let header = flash_header("session_security:idle", "Signed out; after 10 min: «bye»");
+        let cookie = Cookie::parse_encoded(header.value().to_string()).expect("a cookie");
+        assert_eq!(cookie.path(), Some("/"));
+        assert_eq!(cookie.max_age(), Some(time::Duration::minutes(5)));
+        let body = client.get("/").cookie(cookie.into_owned()).dispatch().into_string().unwrap_or_default();
+        assert_eq!(body, "session_security:idle|Signed out; after 10 min: «bye»");
     }
 }

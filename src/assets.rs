@@ -13,8 +13,15 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder, Response};
 
-/// Route name of the asset route.
-pub(crate) const ASSET_ROUTE: &str = "session_security_asset";
+/// The asset route, named after the crate (never an app's `passive_routes`
+/// entry by accident). Mounted at `base`.
+pub(crate) fn routes() -> Vec<rocket::Route> {
+    let mut routes = rocket::routes![asset];
+    for route in &mut routes {
+        route.name = Some("session_security_asset".into());
+    }
+    routes
+}
 
 #[derive(rust_embed::Embed)]
 #[folder = "static/"]
@@ -127,7 +134,7 @@ impl<'r> Responder<'r, 'static> for AssetAnswer {
 }
 
 #[rocket::get("/static/<file>")]
-pub(crate) fn asset(file: &str, if_none_match: IfNoneMatch<'_>) -> Option<AssetAnswer> {
+fn asset(file: &str, if_none_match: IfNoneMatch<'_>) -> Option<AssetAnswer> {
     let (asset, immutable) = Assets::get().find(file)?;
     let matches =
         if_none_match.0.is_some_and(|v| v.split(',').any(|tag| tag.trim().trim_start_matches("W/") == asset.etag));

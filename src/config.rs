@@ -4,7 +4,9 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::i18n;
+use crate::binding::MAX_LOGIN_COOKIES;
+use crate::i18n::Language;
+use crate::redirect::is_local_path;
 
 /// The table of `Rocket.toml` the fairing reads.
 pub const CONFIG_TABLE: &str = "session_security";
@@ -40,14 +42,16 @@ pub struct Config {
     pub passive_routes: Vec<String>,
     /// Where an expired page navigation is sent, with `?next=<path>`.
     pub login_url: String,
-    /// The app's own sign-in cookies: removed when the session expires, and
-    /// their presence without a stamp means an expired session.
+    /// The app's own sign-in cookies (at most 8): the stamp is bound to the
+    /// sign-in they name, they are removed when the session ends, and their
+    /// presence without a stamp means an expired session.
     pub login_cookies: Vec<String>,
     /// Name of the private cookie holding the stamp.
     pub cookie_name: String,
     /// Where the crate mounts its ping route and assets.
     pub base: String,
-    /// `SameSite` of the stamp cookie.
+    /// `SameSite` of the stamp cookie. Default `strict`, as Rocket's own
+    /// private cookies: the stamp and the login cookie then travel together.
     pub same_site: SameSitePolicy,
     /// Mark the stamp cookie `Secure` even without TLS in Rocket (behind a
     /// TLS-terminating proxy). It is always `Secure` when Rocket runs TLS.
@@ -56,9 +60,9 @@ pub struct Config {
     pub logout_url: String,
     /// The HTTP method of `logout_url`.
     pub logout_method: LogoutMethod,
-    /// Language of the warning texts; unset means the request's
-    /// `Accept-Language`, then English.
-    pub language: Option<String>,
+    /// Language of the warning texts and notices (a tag: `"fr"`, `"pt-BR"`);
+    /// unset means the request's `Accept-Language`, then English.
+    pub language: Option<Language>,
     /// Ask before leaving a page whose forms hold unsaved input.
     pub confirm_form_discard: bool,
     /// On expiry, cover a page whose forms hold unsaved input instead of
@@ -78,7 +82,7 @@ impl Default for Config {
             login_cookies: Vec::new(),
             cookie_name: "session_security".into(),
             base: "/session-security".into(),
-            same_site: SameSitePolicy::Lax,
+            same_site: SameSitePolicy::Strict,
             secure: false,
             logout_url: "/logout".into(),
             logout_method: LogoutMethod::Post,
@@ -89,19 +93,22 @@ impl Default for Config {
     }
 }
 
-/// `SameSite` attribute of the stamp cookie.
+/// `SameSite` attribute of the stamp cookie. Choose the same as your login
+/// cookies have (Rocket's `add_private` makes them `Strict`).
 ///
 /// ```
 /// use rocket_session_security::SameSitePolicy;
-/// assert_eq!(SameSitePolicy::default(), SameSitePolicy::Lax);
+/// assert_eq!(SameSitePolicy::default(), SameSitePolicy::Strict);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SameSitePolicy {
     /// Sent on same-site requests and top-level cross-site navigations.
-    #[default]
     Lax,
-    /// Sent on same-site requests only (a link from an e-mail arrives signed out).
+    /// Sent on same-site requests only (a link from an e-mail arrives signed
+    /// out for that one request, as with Rocket's own private cookies).
+    #[default]
     Strict,
     /// Sent everywhere; needs `secure = true`.
     None,
@@ -115,6 +122,7 @@ pub enum SameSitePolicy {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum LogoutMethod {
     /// A form `POST` (the safe default: no sign-out by a stray link).
     #[default]
@@ -242,11 +250,20 @@ impl Config {
             }
         }
         check_cookie_name("cookie_name", &self.cookie_name)?;
+        if self.login_cookies.len() > MAX_LOGIN_COOKIES {
+            return Err(ConfigError::new(
+                "login_cookies",
+                format!("lists {} cookies; at most {MAX_LOGIN_COOKIES}", self.login_cookies.len()),
+            ));
+        }
         for (i, name) in self.login_cookies.iter().enumerate() {
             let key = format!("login_cookies[{i}]");
             check_cookie_name(&key, name)?;
             if *name == self.cookie_name {
                 return Err(ConfigError::new(key, "must differ from cookie_name"));
+            }
+            if self.login_cookies[..i].contains(name) {
+                return Err(ConfigError::new(key, format!("{name:?} is listed twice")));
             }
         }
         if self.same_site == SameSitePolicy::None && !self.secure {
@@ -254,14 +271,6 @@ impl Config {
                 "same_site",
                 "\"none\" needs secure = true (browsers drop SameSite=None cookies without Secure)",
             ));
-        }
-        if let Some(language) = &self.language {
-            if i18n::Language::from_tag(language).is_none() {
-                return Err(ConfigError::new(
-                    "language",
-                    format!("unknown language {language:?}; one of {}", i18n::Language::TAGS),
-                ));
-            }
         }
         Ok(())
     }
@@ -285,16 +294,20 @@ impl Config {
     }
 }
 
-/// A path on this site: starts with one `/`, no scheme or host, no spaces.
+/// A path on this site, by the same rule as a login redirect's `next`
+/// ([`is_local_path`]), and without a fragment.
 fn check_local_path(key: &str, path: &str, query_allowed: bool) -> Result<(), ConfigError> {
     if !path.starts_with('/') {
         return Err(ConfigError::new(key, format!("{path:?} must start with '/'")));
     }
-    if path.starts_with("//") || path.starts_with("/\\") {
-        return Err(ConfigError::new(key, format!("{path:?} must be a path on this site, not '//host'")));
+    if !is_local_path(path) {
+        return Err(ConfigError::new(
+            key,
+            format!("{path:?} must be a path on this site: not '//host', no spaces, control characters or '..'"),
+        ));
     }
-    if path.chars().any(|c| c.is_control() || c == ' ' || c == '#') {
-        return Err(ConfigError::new(key, format!("{path:?} holds a space, '#' or a control character")));
+    if path.contains('#') {
+        return Err(ConfigError::new(key, format!("{path:?} must not hold a '#' fragment")));
     }
     if !query_allowed && path.contains('?') {
         return Err(ConfigError::new(key, format!("{path:?} must be a path without a query")));
@@ -337,7 +350,7 @@ mod tests {
         assert_eq!((config.warn_after, config.expire_after, config.absolute_timeout), (540, 600, 43_200));
         assert_eq!(config.cookie_name, "session_security");
         assert_eq!(config.base, "/session-security");
-        assert_eq!(config.same_site, SameSitePolicy::Lax);
+        assert_eq!(config.same_site, SameSitePolicy::Strict);
     }
 
     #[test]
@@ -385,10 +398,27 @@ mod tests {
     }
 
     #[test]
-    fn language_must_be_known() {
+    fn language_must_be_known_and_is_parsed_once() {
+        use rocket::figment::{util::map, Figment};
+        let parse = |tag: &str| {
+            Figment::new()
+                .merge(("session_security", map!["language" => tag]))
+                .focus(CONFIG_TABLE)
+                .extract::<Config>()
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(parse("pt-BR").unwrap().language, Some(Language::Portuguese));
+        let error = parse("xx").unwrap_err();
+        assert!(error.contains("unknown language \"xx\"") && error.contains("language"), "{error}");
+    }
+
+    #[test]
+    fn login_cookies_are_few_and_distinct() {
         let d = Config::default;
-        assert_eq!(key_of(Config { language: Some("xx".into()), ..d() }), "language");
-        assert!(Config { language: Some("fr".into()), ..d() }.validate().is_ok());
+        let many = (0..9).map(|i| format!("c{i}")).collect();
+        assert_eq!(key_of(Config { login_cookies: many, ..d() }), "login_cookies");
+        let twice = vec!["user".to_string(), "user".to_string()];
+        assert_eq!(key_of(Config { login_cookies: twice, ..d() }), "login_cookies[1]");
     }
 
     #[test]

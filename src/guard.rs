@@ -1,46 +1,84 @@
 //! Request guards: [`ActiveSession`] lets only active sessions through, and
 //! [`SessionTracker`] is what login and logout handlers call.
 
-use rocket::http::{Header, Status};
-use rocket::outcome::Outcome;
-use rocket::request::{self, FromRequest, Request};
-use rocket::response::Response;
-use rocket::serde::json::serde_json::json;
-use time::OffsetDateTime;
-
 use std::sync::Arc;
 
-use crate::answer::{no_store, JsonAnswer};
+use rocket::http::{Cookie, Status};
+use rocket::outcome::Outcome;
+use rocket::request::{self, FromRequest, Request};
+use rocket::{Ignite, Rocket, Sentinel};
+use time::OffsetDateTime;
+
 use crate::config::Timeouts;
-use crate::fairing::{first_header, request_context, Shared};
+use crate::context::{request_context, RequestSession, Shared};
+use crate::http::accept_language;
 use crate::i18n::Language;
-use crate::redirect::{login_location, next_for_request};
 use crate::snippet::Snippet;
-use crate::verdict::{ExpiryReason, RequestSession, Verdict};
+use crate::stamp::Tag;
+use crate::verdict::{ExpiryReason, Verdict};
+
+/// A cookie the guard adds when it refuses a request. Rocket drops a
+/// request's cookie changes before it runs a catcher, so `on_response` finds
+/// it only when a *handler* produced the response (a rank-2 fallback, a
+/// handler taking `Option<ActiveSession>`): such a response is the app's,
+/// and is never reshaped. The fairing strips it from every response.
+pub(crate) const REJECTION_PROBE: &str = "session_security_rejected";
 
 /// A request guard that succeeds only for a signed-in session that is within
-/// its idle and absolute limits.
+/// its idle and absolute limits and bound to the login cookies it came with.
 ///
-/// When it fails, the crate answers for you: a page navigation gets
-/// `303 See Other` to `login_url?next=<this path>`, a fetch/XHR/API request
-/// gets `401` with `{"error":"session_expired"}` or
-/// `{"error":"not_signed_in"}`, and an expired session's cookies are removed.
+/// # When it refuses
+///
+/// | the request's session | outcome | when no other route answers |
+/// |---|---|---|
+/// | nobody signed in | `Forward(401)`: a `rank = 2` route of the same path takes it | the login redirect or JSON 401 below |
+/// | expired (idle, absolute, invalid) | `Error(401)`, cookies removed, audited | the login redirect (with a flash message) or JSON 401 |
+///
+/// The crate then answers for you:
+/// * a **page navigation** gets `303 See Other` to `login_url?next=<path>`
+///   (always a local path) and, for an expiry, a Rocket flash message (read
+///   it with `Option<FlashMessage>` on the login page; kind
+///   `session_security:idle`, `…:absolute` or `…:invalid`, text in the
+///   user's language);
+/// * an **API call** gets `401` with `{"error":"not_signed_in"}` or
+///   `{"error":"session_expired","reason":"idle"}`.
+///
+/// A request is an API call when any of these holds:
+///
+/// | header | value |
+/// |---|---|
+/// | `X-Requested-With` | any (jQuery, the crate's own script) |
+/// | `Sec-Fetch-Mode` | anything but `navigate` (`fetch()`, XHR from modern browsers) |
+/// | `Accept` | has `application/json` and not `text/html` |
+///
+/// If the app registered its own `#[catch(401)]` for the path, that catcher
+/// answers instead (the crate still removes an expired session's cookies
+/// and sets the flash). A response a handler wrote itself is never changed.
+///
 /// Pages it guards are sent with `Cache-Control: no-store` (unless the handler
 /// set its own), so the back button after expiry shows nothing.
 ///
 /// ```
 /// # #[macro_use] extern crate rocket;
+/// use rocket::response::Redirect;
 /// use rocket_session_security::ActiveSession;
 ///
 /// #[get("/reports")]
 /// fn reports(session: ActiveSession) -> String {
 ///     format!("idle for {} s, warning in {} s", session.idle_for(), session.warns_in())
 /// }
+///
+/// // Nobody signed in: Rocket's usual fallback.
+/// #[get("/reports", rank = 2)]
+/// fn reports_signed_out() -> Redirect {
+///     Redirect::to("/welcome")
+/// }
 /// ```
 #[derive(Clone)]
 pub struct ActiveSession {
     idle: u32,
     signed_in_at: i64,
+    person_tag: Tag,
     timeouts: Timeouts,
     language: Language,
     shared: Arc<Shared>,
@@ -53,7 +91,7 @@ impl std::fmt::Debug for ActiveSession {
             .field("signed_in_at", &self.signed_in_at)
             .field("timeouts", &self.timeouts)
             .field("language", &self.language)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,39 +127,57 @@ impl ActiveSession {
         self.language
     }
 
+    /// An opaque value that is the same for every sign-in of the same person
+    /// and different for anyone else (a keyed digest of the login cookies'
+    /// decrypted values, never the values); `""` without `login_cookies`.
+    /// The browser script gets it to tell "the same person signed in again"
+    /// from "someone else did".
+    pub fn person(&self) -> String {
+        self.shared.binder().map(|b| b.browser_tag(&self.person_tag)).unwrap_or_default()
+    }
+
     /// The browser snippet for this session (its own timing and language):
     /// put `to_string()` in any page, or give it to Tera as
     /// `session_security`. See [`Snippet`].
     pub fn snippet(&self) -> Snippet {
-        Snippet::new(&self.shared.config, self.timeouts, self.language)
+        Snippet::new(&self.shared.config, self.timeouts, self.language, self.person())
     }
 }
 
 /// Why [`ActiveSession`] refused a request (the error of the guard, for
-/// handlers that take `Result<ActiveSession, SessionRejected>`).
+/// handlers that take `Result<ActiveSession, SessionRejected>`; a request
+/// with nobody signed in forwards instead, so there it reads as `None` in an
+/// `Option<ActiveSession>`).
 ///
 /// ```
 /// # #[macro_use] extern crate rocket;
-/// use rocket_session_security::{ActiveSession, SessionRejected};
+/// use rocket_session_security::{ActiveSession, ExpiryReason, SessionRejected};
 ///
 /// #[get("/maybe")]
 /// fn maybe(session: Result<ActiveSession, SessionRejected>) -> &'static str {
 ///     match session {
 ///         Ok(_) => "welcome back",
-///         Err(SessionRejected::NotSignedIn) => "hello, stranger",
-///         Err(SessionRejected::Expired(_)) => "you were away too long",
-///         Err(SessionRejected::NotConfigured) => "attach SessionSecurity::fairing()",
+///         Err(SessionRejected::Expired(ExpiryReason::Idle)) => "you were away too long",
+///         Err(_) => "please sign in again",
 ///     }
 /// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionRejected {
     /// Nobody is signed in.
     NotSignedIn,
     /// The session is over.
     Expired(ExpiryReason),
-    /// The `SessionSecurity` fairing is not attached.
+    /// The `SessionSecurity` fairing is not attached (the sentinel stops
+    /// such an app at launch; seen only with sentinels turned off).
     NotConfigured,
+}
+
+/// Notes that the guard refused this request (see [`REJECTION_PROBE`]).
+fn reject(req: &Request<'_>, session: &RequestSession) {
+    session.mark_rejected();
+    req.cookies().add(Cookie::build((REJECTION_PROBE, "1")).path("/"));
 }
 
 #[rocket::async_trait]
@@ -132,32 +188,53 @@ impl<'r> FromRequest<'r> for ActiveSession {
         let Some((session, shared)) = request_context(req, "ActiveSession") else {
             return Outcome::Error((Status::InternalServerError, SessionRejected::NotConfigured));
         };
-        match session.verdict {
+        let decided = session.decided(req, shared);
+        match decided.verdict {
             Verdict::Active { stamp, idle } => {
                 session.mark_protected();
-                let language = shared.language.unwrap_or_else(|| accept_language(req));
                 Outcome::Success(ActiveSession {
                     idle,
                     signed_in_at: stamp.signed_in_at,
-                    timeouts: session.timeouts,
-                    language,
+                    person_tag: stamp.person_tag,
+                    timeouts: decided.timeouts,
+                    language: shared.config.language.unwrap_or_else(|| accept_language(req)),
                     shared: shared.clone(),
                 })
             }
             Verdict::Anonymous => {
-                session.mark_rejected();
-                Outcome::Error((Status::Unauthorized, SessionRejected::NotSignedIn))
+                reject(req, session);
+                Outcome::Forward(Status::Unauthorized)
             }
             Verdict::Expired(reason) => {
-                session.mark_rejected();
+                reject(req, session);
                 Outcome::Error((Status::Unauthorized, SessionRejected::Expired(reason)))
             }
         }
     }
 }
 
+/// Stops the launch, with a message, when a route needs the fairing and it
+/// is not attached.
+fn fairing_missing(rocket: &Rocket<Ignite>, guard: &str) -> bool {
+    let missing = rocket.state::<Arc<Shared>>().is_none();
+    if missing {
+        log::error!("a route uses `{guard}`, but `SessionSecurity::fairing()` is not attached");
+        log::error!("attach it: `rocket::build().attach(rocket_session_security::SessionSecurity::fairing())`");
+    }
+    missing
+}
+
+impl Sentinel for ActiveSession {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        fairing_missing(rocket, "ActiveSession")
+    }
+}
+
 /// The guard a login handler uses to start tracking a sign-in, and a logout
 /// handler to end it. The stamp is written (or removed) on this response.
+///
+/// Call [`sign_in`](Self::sign_in) in the handler that sets your login
+/// cookies: the stamp is bound to them as the response leaves them.
 ///
 /// ```
 /// # #[macro_use] extern crate rocket;
@@ -178,15 +255,33 @@ impl<'r> FromRequest<'r> for ActiveSession {
 ///     tracker.sign_out(); // also removes every cookie in `login_cookies`
 ///     Redirect::to("/login")
 /// }
+///
+/// #[get("/whoami")]
+/// fn whoami(tracker: SessionTracker<'_>) -> &'static str {
+///     if tracker.is_signed_in() { "an active session" } else { "nobody, or expired" }
+/// }
 /// ```
 pub struct SessionTracker<'r> {
+    req: &'r Request<'r>,
     session: &'r RequestSession,
     shared: &'r Shared,
 }
 
+impl std::fmt::Debug for SessionTracker<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionTracker")
+            .field("verdict", &self.session.decided(self.req, self.shared).verdict)
+            .field("action", &self.session.action())
+            .finish()
+    }
+}
+
 impl SessionTracker<'_> {
-    /// Starts a fresh session: sign-in time and last activity are now. Any
-    /// older stamp of this browser is replaced.
+    /// Starts a fresh session: sign-in time and last activity are now, bound
+    /// to the login cookies as this response leaves them. Any older stamp of
+    /// this browser is replaced. Logs a warning when the response sets none
+    /// of the configured `login_cookies` (a typo there would otherwise bounce
+    /// every sign-in back to the login page).
     pub fn sign_in(&self) {
         self.session.sign_in(self.shared.clock.now_unix());
     }
@@ -196,6 +291,12 @@ impl SessionTracker<'_> {
     pub fn sign_out(&self) {
         self.session.sign_out();
     }
+
+    /// Whether the request came with an active session (what
+    /// [`ActiveSession`] would let through), whatever this handler asks next.
+    pub fn is_signed_in(&self) -> bool {
+        matches!(self.session.decided(self.req, self.shared).verdict, Verdict::Active { .. })
+    }
 }
 
 #[rocket::async_trait]
@@ -204,71 +305,14 @@ impl<'r> FromRequest<'r> for SessionTracker<'r> {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
         match request_context(req, "SessionTracker") {
-            Some((session, shared)) => Outcome::Success(SessionTracker { session, shared }),
+            Some((session, shared)) => Outcome::Success(SessionTracker { req, session, shared }),
             None => Outcome::Error((Status::InternalServerError, SessionRejected::NotConfigured)),
         }
     }
 }
 
-/// The language of the request's `Accept-Language` (English without one).
-fn accept_language(req: &Request<'_>) -> Language {
-    first_header(req.headers(), "Accept-Language").map_or(Language::English, |h| Language::negotiate(h.value()))
-}
-
-/// A fetch/XHR/API call rather than a page navigation: it must get a 401 it
-/// can read, never a redirect to an HTML login page.
-pub(crate) fn wants_json(req: &Request<'_>) -> bool {
-    let headers = req.headers();
-    if headers.contains("X-Requested-With") {
-        return true;
-    }
-    if let Some(mode) = headers.get_one("Sec-Fetch-Mode") {
-        if !mode.eq_ignore_ascii_case("navigate") {
-            return true;
-        }
-    }
-    match headers.get_one("Accept") {
-        Some(accept) => accept.contains("application/json") && !accept.contains("text/html"),
-        None => false,
-    }
-}
-
-/// Turns the 401 of a refused [`ActiveSession`] into the answer the client
-/// can use: a login redirect for pages, a JSON 401 for API calls.
-pub(crate) fn shape_rejection(req: &Request<'_>, res: &mut Response<'_>, session: &RequestSession, login_url: &str) {
-    if wants_json(req) {
-        let error = match session.verdict {
-            Verdict::Expired(_) => "session_expired",
-            _ => "not_signed_in",
-        };
-        JsonAnswer::new(Status::Unauthorized, json!({ "error": error })).apply_to(res);
-    } else {
-        let next = next_for_request(req.uri().path().as_str(), req.uri().query().map(|q| q.as_str()));
-        res.set_status(Status::SeeOther);
-        res.set_header(Header::new("Location", login_location(login_url, &next)));
-        res.set_header(no_store());
-        res.set_sized_body(0, std::io::Cursor::new(""));
-        res.remove_header("Content-Type");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rocket::local::blocking::Client;
-
-    #[test]
-    fn accept_language_is_what_get_one_and_negotiate_give() {
-        let client = Client::untracked(rocket::build()).unwrap();
-        let cases: [&[&str]; 6] = [&[], &["fr"], &["de-DE,de;q=0.9,en;q=0.8"], &["", "fr"], &["xx", "ja"], &["pl;q=0"]];
-        for values in cases {
-            let mut request = client.get("/").header(Header::new("X-Other", "1"));
-            for value in values {
-                request = request.header(Header::new("accept-LANGUAGE", value.to_string()));
-            }
-            let req = request.inner();
-            let expected = Language::negotiate(req.headers().get_one("Accept-Language").unwrap_or(""));
-            assert_eq!(accept_language(req), expected, "{values:?}");
-        }
+impl Sentinel for SessionTracker<'_> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        fairing_missing(rocket, "SessionTracker")
     }
 }

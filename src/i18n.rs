@@ -49,6 +49,7 @@ pub struct Texts {
 /// assert_eq!(Language::Polish.texts().stay, "Nie wylogowuj");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Language {
     /// en
     English,
@@ -73,8 +74,8 @@ pub enum Language {
 }
 
 impl Language {
-    /// Every language, English first.
-    pub const ALL: [Language; 10] = [
+    /// Every language, English first. A slice: languages may be added.
+    pub const ALL: &'static [Language] = &[
         Language::English,
         Language::French,
         Language::German,
@@ -93,7 +94,7 @@ impl Language {
     /// The language of a BCP 47 tag (`fr`, `pt-BR`, `de_AT`), by its primary subtag.
     pub fn from_tag(tag: &str) -> Option<Language> {
         let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        Language::ALL.into_iter().find(|l| l.texts().tag == primary)
+        Language::ALL.iter().copied().find(|l| l.texts().tag == primary)
     }
 
     /// The best language for an `Accept-Language` header, by `q` weight;
@@ -111,6 +112,11 @@ impl Language {
             }
         }
         best.map_or(Language::English, |(language, _)| language)
+    }
+
+    /// The language's tag, e.g. `fr`.
+    pub fn tag(self) -> &'static str {
+        self.texts().tag
     }
 
     /// The texts of this language.
@@ -280,13 +286,113 @@ static JA: Texts = Texts {
     cover_link: "新しいタブでサインインページを開く",
 };
 
+/// The `language` setting: a tag such as `"fr"` or `"pt-BR"`.
+impl<'de> serde::Deserialize<'de> for Language {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let tag = String::deserialize(deserializer)?;
+        Language::from_tag(&tag).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown language {tag:?}; expected one of {}", Language::TAGS))
+        })
+    }
+}
+
+/// What the login page is told after an expiry (a flash message); composed
+/// by `ExpiryReason::notice`.
+pub(crate) struct ExpiryNotices {
+    /// `{d}` is the idle time, e.g. "10 min".
+    pub idle: &'static str,
+    pub absolute: &'static str,
+    pub invalid: &'static str,
+    /// Units of `{d}`: minutes, seconds.
+    pub minutes: &'static str,
+    pub seconds: &'static str,
+}
+
+impl Language {
+    pub(crate) fn expiry_notices(self) -> ExpiryNotices {
+        let n = |idle, absolute, invalid, minutes, seconds| ExpiryNotices { idle, absolute, invalid, minutes, seconds };
+        match self {
+            Language::English => n(
+                "You were signed out after {d} of inactivity.",
+                "You were signed out because your session reached its time limit.",
+                "Please sign in again.",
+                "{n} min",
+                "{n} s",
+            ),
+            Language::French => n(
+                "Vous avez été déconnecté après {d} d'inactivité.",
+                "Vous avez été déconnecté, car votre session a atteint sa durée maximale.",
+                "Veuillez vous reconnecter.",
+                "{n} min",
+                "{n} s",
+            ),
+            Language::German => n(
+                "Sie wurden nach {d} Inaktivität abgemeldet.",
+                "Sie wurden abgemeldet, weil Ihre Sitzung ihre Höchstdauer erreicht hat.",
+                "Bitte melden Sie sich erneut an.",
+                "{n} Min.",
+                "{n} s",
+            ),
+            Language::Spanish => n(
+                "Se cerró su sesión tras {d} de inactividad.",
+                "Se cerró su sesión porque alcanzó su duración máxima.",
+                "Vuelva a iniciar sesión.",
+                "{n} min",
+                "{n} s",
+            ),
+            Language::Italian => n(
+                "Sei stato disconnesso dopo {d} di inattività.",
+                "Sei stato disconnesso perché la sessione ha raggiunto la durata massima.",
+                "Accedi di nuovo.",
+                "{n} min",
+                "{n} s",
+            ),
+            Language::Portuguese => n(
+                "A sua sessão foi terminada após {d} de inatividade.",
+                "A sua sessão foi terminada porque atingiu a duração máxima.",
+                "Inicie sessão novamente.",
+                "{n} min",
+                "{n} s",
+            ),
+            Language::Dutch => n(
+                "U bent afgemeld na {d} inactiviteit.",
+                "U bent afgemeld omdat uw sessie de maximale duur heeft bereikt.",
+                "Meld u opnieuw aan.",
+                "{n} min",
+                "{n} s",
+            ),
+            Language::Polish => n(
+                "Wylogowano Cię po {d} bezczynności.",
+                "Wylogowano Cię, ponieważ sesja osiągnęła maksymalny czas trwania.",
+                "Zaloguj się ponownie.",
+                "{n} min",
+                "{n} s",
+            ),
+            Language::Czech => n(
+                "Byli jste odhlášeni po {d} nečinnosti.",
+                "Byli jste odhlášeni, protože relace dosáhla maximální délky.",
+                "Přihlaste se prosím znovu.",
+                "{n} min",
+                "{n} s",
+            ),
+            Language::Japanese => n(
+                "{d}操作がなかったため、サインアウトしました。",
+                "セッションの有効期限に達したため、サインアウトしました。",
+                "もう一度サインインしてください。",
+                "{n}分",
+                "{n}秒",
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_language_has_every_text_and_an_other_plural_form() {
-        for language in Language::ALL {
+        for &language in Language::ALL {
             let t = language.texts();
             assert_eq!(Language::from_tag(t.tag), Some(language));
             for text in

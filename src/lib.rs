@@ -115,12 +115,18 @@ pub mod guide {
     pub mod migrating_from_django_session_security {}
 }
 
+// Layers, each file using only those below it:
+// 7 lib · 6 fairing · 5 guard, ping, testing · 4 context, answer ·
+// 3 verdict, http, snippet · 2 config, binding · 1 stamp, clock, assets, i18n, redirect
 mod answer;
 mod assets;
+mod binding;
 mod clock;
 mod config;
+mod context;
 mod fairing;
 mod guard;
+mod http;
 mod i18n;
 mod ping;
 mod redirect;
@@ -131,7 +137,8 @@ mod verdict;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, ConfigError, LogoutMethod, SameSitePolicy, Timeouts};
-pub use fairing::{SessionEvent, SessionSecurity};
+pub use context::SessionEvent;
+pub use fairing::SessionSecurity;
 pub use guard::{ActiveSession, SessionRejected, SessionTracker};
 pub use i18n::{Language, Texts};
 pub use redirect::safe_next;
@@ -144,8 +151,8 @@ pub use verdict::ExpiryReason;
 #[doc(hidden)]
 #[allow(missing_docs)]
 pub mod __internals {
+    pub use crate::binding::{Binder, LoginValues, MAX_LOGIN_COOKIES};
     pub use crate::ping::parse_idle_for;
-    pub use crate::redirect::safe_next;
     pub use crate::stamp::{Stamp, StampCodec, StampError};
-    pub use crate::verdict::{classify, StampCookie, Verdict};
+    pub use crate::verdict::{classify, Login, StampCookie, Verdict};
 }

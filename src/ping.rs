@@ -8,16 +8,25 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::serde::json::serde_json::json;
 
 use crate::answer::JsonAnswer;
-use crate::fairing::request_context;
-use crate::verdict::{RequestSession, Verdict};
+use crate::context::{request_context, RequestSession, Shared};
+use crate::http::cross_site;
+use crate::verdict::Verdict;
 
-/// Route name of the ping (passive, like everything under `base`).
-pub(crate) const PING_ROUTE: &str = "session_security_ping";
+/// The crate's routes for the browser script, named after the crate so they
+/// never match an app's `passive_routes` entry by accident. Mounted at `base`.
+pub(crate) fn routes() -> Vec<rocket::Route> {
+    let mut routes = rocket::routes![ping];
+    for route in &mut routes {
+        route.name = Some("session_security_ping".into());
+    }
+    routes
+}
 
 /// What the ping handler needs from the request.
-pub(crate) struct PingRequest<'r> {
+struct PingRequest<'r> {
     req: &'r Request<'r>,
     session: &'r RequestSession,
+    shared: &'r Shared,
 }
 
 #[rocket::async_trait]
@@ -26,19 +35,20 @@ impl<'r> FromRequest<'r> for PingRequest<'r> {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
         match request_context(req, "the ping route") {
-            Some((session, _)) => Outcome::Success(PingRequest { req, session }),
+            Some((session, shared)) => Outcome::Success(PingRequest { req, session, shared }),
             None => Outcome::Error((Status::InternalServerError, ())),
         }
     }
 }
 
 #[rocket::post("/ping")]
-pub(crate) fn ping(ping: PingRequest<'_>) -> JsonAnswer {
-    let PingRequest { req, session } = ping;
+fn ping(ping: PingRequest<'_>) -> JsonAnswer {
+    let PingRequest { req, session, shared } = ping;
     if let Some(why) = cross_site(req) {
         return JsonAnswer::new(Status::Forbidden, json!({ "error": why }));
     }
-    let stamp = match session.verdict {
+    let decided = session.decided(req, shared);
+    let stamp = match decided.verdict {
         Verdict::Active { stamp, .. } => stamp,
         Verdict::Anonymous => return JsonAnswer::new(Status::Unauthorized, json!({ "state": "anonymous" })),
         Verdict::Expired(_) => return JsonAnswer::new(Status::Unauthorized, json!({ "state": "expired" })),
@@ -58,7 +68,8 @@ pub(crate) fn ping(ping: PingRequest<'_>) -> JsonAnswer {
         }
     }
     let merged_idle = now.saturating_sub(server_last).max(0);
-    let t = session.timeouts;
+    let t = decided.timeouts;
+    let person = shared.binder().map(|b| b.browser_tag(&stamp.person_tag)).filter(|p| !p.is_empty());
     JsonAnswer::new(
         Status::Ok,
         json!({
@@ -66,59 +77,9 @@ pub(crate) fn ping(ping: PingRequest<'_>) -> JsonAnswer {
             "idle_for": merged_idle,
             "warn_after": t.warn_after,
             "expire_after": t.expire_after,
+            "person": person,
         }),
     )
-}
-
-/// Why the request comes from another site, if it does: no other site may
-/// keep a session alive. Each check alone rejects.
-pub(crate) fn cross_site(req: &Request<'_>) -> Option<&'static str> {
-    let headers = req.headers();
-    if let Some(site) = headers.get_one("Sec-Fetch-Site") {
-        if !site.eq_ignore_ascii_case("same-origin") {
-            return Some("cross-site request: Sec-Fetch-Site is not same-origin");
-        }
-    }
-    if let Some(origin) = headers.get_one("Origin") {
-        let host = headers.get_one("Host");
-        if !same_origin(origin, host) {
-            return Some("cross-site request: Origin does not match Host");
-        }
-    }
-    None
-}
-
-/// Does `origin` (`scheme://host[:port]`) name the same host and port as the
-/// `Host` header? `null`, garbage and a missing `Host` never match.
-fn same_origin(origin: &str, host: Option<&str>) -> bool {
-    let Some(host) = host else { return false };
-    let Some((scheme, authority)) = origin.split_once("://") else { return false };
-    let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "http" => 80,
-        "https" => 443,
-        _ => return false,
-    };
-    match (split_authority(authority, default_port), split_authority(host, default_port)) {
-        (Some((oh, op)), Some((hh, hp))) => op == hp && oh.eq_ignore_ascii_case(hh),
-        _ => false,
-    }
-}
-
-/// `host[:port]` or `[v6]:port` into host and port; `None` for anything else.
-fn split_authority(authority: &str, default_port: u16) -> Option<(&str, u16)> {
-    if authority.is_empty() || authority.contains(['/', '@', '?', '#', ' ']) {
-        return None;
-    }
-    let (host, port) = match authority.rfind(':') {
-        Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
-        _ => (authority, None),
-    };
-    let port = match port {
-        None => default_port,
-        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
-        Some(_) => return None,
-    };
-    (!host.is_empty()).then_some((host, port))
 }
 
 /// The `idle_for` of a query: `Ok(None)` when absent; an error that says
@@ -184,20 +145,5 @@ mod tests {
         ] {
             assert!(err(q).contains("not a whole decimal"), "{q}");
         }
-    }
-
-    #[test]
-    fn origin_matching() {
-        assert!(same_origin("http://127.0.0.1:8000", Some("127.0.0.1:8000")));
-        assert!(same_origin("https://Example.com", Some("example.com")));
-        assert!(same_origin("https://example.com:443", Some("example.com")));
-        assert!(same_origin("http://[::1]:8000", Some("[::1]:8000")));
-        assert!(!same_origin("null", Some("example.com")));
-        assert!(!same_origin("https://evil.example", Some("example.com")));
-        assert!(!same_origin("http://example.com:8001", Some("example.com:8000")));
-        assert!(!same_origin("http://example.com", None));
-        assert!(!same_origin("ftp://example.com", Some("example.com")));
-        assert!(!same_origin("http://example.com@evil", Some("example.com")));
-        assert!(!same_origin("http://example.com:x", Some("example.com")));
     }
 }

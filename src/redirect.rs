@@ -42,7 +42,10 @@ fn is_uri_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
 }
 
-fn is_local_path(s: &str) -> bool {
+/// A path on this site: one leading `/` (not `//` or `/\`), no control
+/// characters or whitespace, no `.` or `..` segments. The one rule for a
+/// redirect target and for every configured path.
+pub(crate) fn is_local_path(s: &str) -> bool {
     let path = s.split(['?', '#']).next().unwrap_or("");
     s.starts_with('/')
         && !matches!(s.as_bytes().get(1), Some(b'/' | b'\\'))

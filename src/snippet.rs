@@ -65,6 +65,8 @@ pub struct Snippet {
     expire_after: u32,
     confirm_form_discard: bool,
     keep_unsaved_forms: bool,
+    /// Opaque per-person tag (see [`ActiveSession::person`](crate::ActiveSession::person)).
+    person: String,
     lang: &'static str,
     title: &'static str,
     message: &'static str,
@@ -78,7 +80,7 @@ pub struct Snippet {
 }
 
 impl Snippet {
-    pub(crate) fn new(config: &Config, timeouts: Timeouts, language: Language) -> Snippet {
+    pub(crate) fn new(config: &Config, timeouts: Timeouts, language: Language, person: String) -> Snippet {
         let assets = Assets::get();
         let base = &config.base;
         let t = language.texts();
@@ -93,6 +95,7 @@ impl Snippet {
             expire_after: timeouts.expire_after,
             confirm_form_discard: config.confirm_form_discard,
             keep_unsaved_forms: config.keep_unsaved_forms,
+            person,
             lang: t.tag,
             title: t.title,
             message: t.message,
@@ -125,22 +128,56 @@ impl Snippet {
     /// }
     /// ```
     pub fn script_tag(&self) -> String {
-        self.render(SCRIPT_TEMPLATE).map(|tag| tag.trim().to_string()).unwrap_or_default()
+        match self.render(SCRIPT_TEMPLATE) {
+            Some(tag) => tag.trim().to_string(),
+            None => self.minimal_script_tag(),
+        }
     }
 
-    fn render(&self, template: &str) -> Result<String, fmt::Error> {
+    fn render(&self, template: &str) -> Option<String> {
         let mut context = Context::new();
         context.insert("session_security", self);
-        own_engine().render(template, &context).map_err(|e| {
-            rocket::log::private::error!("session security snippet failed to render: {e}");
-            fmt::Error
-        })
+        match own_engine().render(template, &context) {
+            Ok(html) => Some(html),
+            Err(e) => {
+                log::error!("session security snippet failed to render ({e}); serving the bare script tag");
+                None
+            }
+        }
+    }
+
+    /// The script tag without the template engine: what a page gets should
+    /// the crate's templates ever fail to render (never silently nothing).
+    fn minimal_script_tag(&self) -> String {
+        let attribute = |name: &str, value: &str| format!(" data-{name}=\"{}\"", escape_html(value));
+        let mut tag = format!("<script src=\"{}\" defer data-session-security", escape_html(&self.js_url));
+        for (name, value) in [
+            ("warn-after", self.warn_after.to_string()),
+            ("expire-after", self.expire_after.to_string()),
+            ("ping-url", self.ping_url.clone()),
+            ("login-url", self.login_url.clone()),
+            ("logout-url", self.logout_url.clone()),
+            ("logout-method", self.logout_method.to_string()),
+            ("confirm-form-discard", self.confirm_form_discard.to_string()),
+            ("keep-unsaved-forms", self.keep_unsaved_forms.to_string()),
+            ("person", self.person.clone()),
+            ("lang", self.lang.to_string()),
+        ] {
+            tag.push_str(&attribute(name, &value));
+        }
+        tag.push_str("></script>");
+        tag
     }
 }
 
 impl fmt::Display for Snippet {
+    /// Never fails (so `to_string()` never panics): should the templates fail
+    /// to render, the page gets the bare script tag, which still signs out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render(SNIPPET_TEMPLATE)?)
+        match self.render(SNIPPET_TEMPLATE) {
+            Some(html) => f.write_str(&html),
+            None => f.write_str(&self.minimal_script_tag()),
+        }
     }
 }
 
@@ -161,7 +198,7 @@ pub fn register_templates(tera: &mut Tera) {
     let existing: Vec<String> = tera.get_template_names().map(str::to_string).collect();
     let ours = templates().filter(|(name, _)| !existing.iter().any(|e| e == name));
     if let Err(e) = tera.add_raw_templates(ours) {
-        rocket::log::private::error!("session security templates could not be registered: {e}");
+        log::error!("session security templates could not be registered: {e}");
     }
 }
 
@@ -180,7 +217,7 @@ fn own_engine() -> &'static Tera {
         tera.autoescape_on(vec![".html.tera"]);
         tera.set_escape_fn(escape_html);
         if let Err(e) = tera.add_raw_templates(templates()) {
-            rocket::log::private::error!("session security templates do not parse: {e}");
+            log::error!("session security templates do not parse: {e}");
         }
         tera
     })
@@ -208,7 +245,7 @@ mod tests {
     use super::*;
 
     fn snippet(config: &Config, language: Language) -> String {
-        Snippet::new(config, config.timeouts(), language).to_string()
+        Snippet::new(config, config.timeouts(), language, "p3rs0n".into()).to_string()
     }
 
     #[test]
@@ -244,11 +281,19 @@ mod tests {
 
     #[test]
     fn the_script_tag_alone_has_the_settings_and_no_dialog() {
-        let tag = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English).script_tag();
+        let tag = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English, String::new())
+            .script_tag();
         assert!(tag.starts_with("<script src=\"/session-security/static/session-security."), "{tag}");
         assert!(tag.contains("data-ping-url=\"/session-security/ping\"") && tag.ends_with("</script>"), "{tag}");
         assert!(!tag.contains("session_security_warning") && !tag.contains("<link"), "{tag}");
-        let all = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English).to_string();
+        // Without the engine, the same settings.
+        let minimal = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English, String::new())
+            .minimal_script_tag();
+        for attribute in ["data-ping-url=\"/session-security/ping\"", "data-expire-after=\"600\"", "data-person=\"\""] {
+            assert!(minimal.contains(attribute), "{minimal}");
+        }
+        let all = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English, String::new())
+            .to_string();
         assert!(all.contains(&tag), "the full snippet embeds the same tag");
     }
 
@@ -271,7 +316,7 @@ mod tests {
         let mut context = Context::new();
         context.insert(
             "session_security",
-            &Snippet::new(&Config::default(), Config::default().timeouts(), Language::German),
+            &Snippet::new(&Config::default(), Config::default().timeouts(), Language::German, String::new()),
         );
         let html = tera.render("page.html", &context).unwrap();
         assert!(html.contains("custom dialog"));

@@ -1,19 +1,22 @@
-//! The stamp codec: sign-in time and last activity in, an encrypted,
-//! authenticated cookie value out, and back.
+//! The stamp codec: sign-in time, last activity and the two binding tags in,
+//! an encrypted, authenticated cookie value out, and back.
 //!
-//! Format (version 2): `base64url(nonce ‖ ciphertext ‖ tag)` without padding,
-//! always [`ENCODED_LEN`] characters. The plaintext is 17 bytes: the version
-//! byte, then `signed_in_at` and `last_activity` as big-endian `i64`. It is
-//! sealed with AES-256-GCM, a random 96-bit nonce per seal, the cookie name
-//! as associated data (a stamp moved to another cookie does not open), under
-//! a key of its own: HKDF-SHA256 of Rocket's 512-bit master key with the
-//! info [`KEY_INFO`]. So no private cookie of the app, sealed under Rocket's
-//! key, ever opens as a stamp, and a stamp never opens as one of them.
+//! Format (version 3): `base64url(nonce ‖ ciphertext ‖ tag)` without padding,
+//! always [`ENCODED_LEN`] characters. The plaintext is 41 bytes: the version
+//! byte, `signed_in_at` and `last_activity` as big-endian `i64`, then the
+//! 12-byte [`login tag`](Stamp::login_tag) and the 12-byte
+//! [`person tag`](Stamp::person_tag) (see `binding.rs`). It is sealed with
+//! AES-256-GCM, a random 96-bit nonce per seal, the cookie name as associated
+//! data (a stamp moved to another cookie does not open), under a key of its
+//! own: the first half of HKDF-SHA256 of Rocket's 512-bit master key with the
+//! info [`KEY_INFO`] (the second half keys the binding tags). So no private
+//! cookie of the app, sealed under Rocket's key, ever opens as a stamp, and a
+//! stamp never opens as one of them.
 //!
 //! Why not Rocket's private-cookie format: its standard base64 has `/`, `+`
 //! and `=`, which cookies carry percent-encoded, so every request paid for a
 //! percent-decoding copy of the value, and its text payload was longer. This
-//! value needs no encoding at all and is 60 characters instead of about 70.
+//! value needs no encoding at all.
 //! The key is derived and the cipher set up once per launch, not per request.
 
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -22,30 +25,43 @@ use rand::RngCore;
 
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-const VERSION: u8 = 2;
-/// Version byte and two big-endian `i64`.
-const PLAIN_LEN: usize = 1 + 8 + 8;
+const VERSION: u8 = 3;
+/// Length of each binding tag.
+pub const TAG_BYTES: usize = 12;
+/// Version byte, two big-endian `i64`, two binding tags.
+const PLAIN_LEN: usize = 1 + 8 + 8 + 2 * TAG_BYTES;
 const SEALED_LEN: usize = NONCE_LEN + PLAIN_LEN + TAG_LEN;
-/// The length of every stamp cookie value (45 bytes make 60 base64
+/// The length of every stamp cookie value (69 bytes make 92 base64
 /// characters, no padding).
 pub const ENCODED_LEN: usize = SEALED_LEN / 3 * 4;
 const _: () = assert!(SEALED_LEN % 3 == 0, "a padded value would need percent-encoding");
 /// The HKDF info that makes the stamp key from Rocket's master key.
-pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v2 AES-256-GCM";
+pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v3 AES-256-GCM + HMAC-SHA256";
 
-/// What the stamp cookie holds, in whole Unix seconds (UTC).
+/// A keyed digest (see `binding.rs`), truncated to [`TAG_BYTES`].
+pub type Tag = [u8; TAG_BYTES];
+
+/// What the stamp cookie holds: times in whole Unix seconds (UTC), and what
+/// binds it to the sign-in it was made for.
 ///
 /// ```
 /// use rocket_session_security::testing::Stamp;
-/// let stamp = Stamp { signed_in_at: 1_800_000_000, last_activity: 1_800_000_042 };
+/// let stamp = Stamp { signed_in_at: 1_800_000_000, last_activity: 1_800_000_042, ..Stamp::default() };
 /// assert_eq!(stamp.last_activity - stamp.signed_in_at, 42);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stamp {
     /// When the person signed in.
     pub signed_in_at: i64,
     /// The most recent activity the server has seen.
     pub last_activity: i64,
+    /// Keyed digest of the login cookies' values as the browser sends them:
+    /// checked on every request, cheaply.
+    pub login_tag: Tag,
+    /// Keyed digest of who signed in (the login cookies' decrypted values):
+    /// the same for every sign-in of one person. Checked when the login tag
+    /// differs (the app re-issued its cookie), and shown to the browser.
+    pub person_tag: Tag,
 }
 
 /// Why a stamp could not be read. Every case means "expired": fail closed.
@@ -57,6 +73,17 @@ pub enum StampError {
     Unauthentic,
     /// Decrypted, but not a stamp this crate writes.
     BadPayload,
+}
+
+impl StampError {
+    /// Why, in words, for the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StampError::Malformed => "not a stamp value",
+            StampError::Unauthentic => "does not open under this key",
+            StampError::BadPayload => "not a stamp this version writes",
+        }
+    }
 }
 
 /// A sealed stamp as its cookie value, on the stack.
@@ -76,6 +103,27 @@ impl std::fmt::Debug for EncodedStamp {
     }
 }
 
+/// The two keys derived from Rocket's master key: the stamp's cipher key and
+/// the binding tags' MAC key.
+pub struct StampKeys {
+    /// AES-256-GCM key of the stamp.
+    pub cipher: [u8; 32],
+    /// HMAC-SHA256 key of the binding tags.
+    pub mac: [u8; 32],
+}
+
+impl StampKeys {
+    /// HKDF-SHA256 of the 512-bit master key with [`KEY_INFO`], 64 bytes, split.
+    pub fn derive(master_key: &cookie::Key) -> Self {
+        let mut okm = [0u8; 64];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, master_key.master())
+            .expand(KEY_INFO, &mut okm)
+            .expect("64 bytes is a valid HKDF-SHA256 output length");
+        let (cipher, mac) = okm.split_at(32);
+        StampKeys { cipher: cipher.try_into().expect("32 bytes"), mac: mac.try_into().expect("32 bytes") }
+    }
+}
+
 /// Seals and opens stamps under one key and cookie name.
 pub struct StampCodec {
     cipher: Aes256Gcm,
@@ -85,12 +133,14 @@ pub struct StampCodec {
 impl StampCodec {
     /// A codec for the cookie `cookie_name`, keyed from Rocket's 512-bit
     /// master key (see the module documentation).
+    #[cfg_attr(not(any(test, feature = "internals")), allow(dead_code))]
     pub fn new(master_key: &cookie::Key, cookie_name: &str) -> Self {
-        let mut key = [0u8; 32];
-        hkdf::Hkdf::<sha2::Sha256>::new(None, master_key.master())
-            .expand(KEY_INFO, &mut key)
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
-        StampCodec { cipher: Aes256Gcm::new(&key.into()), associated_data: cookie_name.as_bytes().to_vec() }
+        Self::with_keys(&StampKeys::derive(master_key), cookie_name)
+    }
+
+    /// A codec for `cookie_name` under already derived keys.
+    pub fn with_keys(keys: &StampKeys, cookie_name: &str) -> Self {
+        StampCodec { cipher: Aes256Gcm::new(&keys.cipher.into()), associated_data: cookie_name.as_bytes().to_vec() }
     }
 
     /// Encrypts `stamp` into a cookie value.
@@ -106,7 +156,9 @@ impl StampCodec {
         let (body, tag) = rest.split_at_mut(PLAIN_LEN);
         body[0] = VERSION;
         body[1..9].copy_from_slice(&stamp.signed_in_at.to_be_bytes());
-        body[9..].copy_from_slice(&stamp.last_activity.to_be_bytes());
+        body[9..17].copy_from_slice(&stamp.last_activity.to_be_bytes());
+        body[17..17 + TAG_BYTES].copy_from_slice(&stamp.login_tag);
+        body[17 + TAG_BYTES..].copy_from_slice(&stamp.person_tag);
         let computed = self
             .cipher
             .encrypt_in_place_detached(Nonce::from_slice(nonce), &self.associated_data, body)
@@ -180,13 +232,20 @@ fn base64url_decode(chars: &[u8]) -> Option<[u8; SEALED_LEN]> {
     Some(out)
 }
 
-/// The version byte, then both times; sign-in not negative, last activity not before it.
+/// The version byte, both times, both tags; sign-in not negative, last
+/// activity not before it.
 fn parse_plain(plain: &[u8]) -> Option<Stamp> {
     if plain.len() != PLAIN_LEN || plain[0] != VERSION {
         return None;
     }
     let time = |at: usize| plain[at..at + 8].try_into().ok().map(i64::from_be_bytes);
-    let stamp = Stamp { signed_in_at: time(1)?, last_activity: time(9)? };
+    let tag = |at: usize| plain[at..at + TAG_BYTES].try_into().ok();
+    let stamp = Stamp {
+        signed_in_at: time(1)?,
+        last_activity: time(9)?,
+        login_tag: tag(17)?,
+        person_tag: tag(17 + TAG_BYTES)?,
+    };
     (stamp.signed_in_at >= 0 && stamp.last_activity >= stamp.signed_in_at).then_some(stamp)
 }
 
@@ -238,14 +297,23 @@ mod tests {
     #[test]
     fn round_trips_and_uses_a_fresh_nonce_each_time() {
         let codec = codec();
-        let stamp = Stamp { signed_in_at: 1_700_000_000, last_activity: 1_700_000_123 };
+        let stamp = Stamp {
+            signed_in_at: 1_700_000_000,
+            last_activity: 1_700_000_123,
+            login_tag: [1; 12],
+            person_tag: [2; 12],
+        };
         let a = codec.seal(stamp);
         let b = codec.seal(stamp);
         assert_ne!(a, b);
         assert_ne!(raw(&a)[..NONCE_LEN], raw(&b)[..NONCE_LEN]);
         assert_eq!(codec.open(&a), Ok(stamp));
         assert_eq!(codec.open(&b), Ok(stamp));
-        for edge in [Stamp { signed_in_at: 0, last_activity: 0 }, Stamp { signed_in_at: 5, last_activity: i64::MAX }] {
+        let edges = [
+            Stamp { signed_in_at: 0, last_activity: 0, ..Stamp::default() },
+            Stamp { signed_in_at: 5, last_activity: i64::MAX, login_tag: [0xff; 12], person_tag: [0; 12] },
+        ];
+        for edge in edges {
             assert_eq!(codec.open(&codec.seal(edge)), Ok(edge));
         }
     }
@@ -254,7 +322,7 @@ mod tests {
     fn values_are_fixed_length_and_need_no_percent_encoding() {
         let codec = codec();
         for i in 0..2_000 {
-            let value = codec.seal(Stamp { signed_in_at: i, last_activity: i * 7 });
+            let value = codec.seal(Stamp { signed_in_at: i, last_activity: i * 7, ..Stamp::default() });
             assert_eq!(value.len(), ENCODED_LEN);
             assert!(value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{value}");
             let cookie = cookie::Cookie::new("session_security", value.clone());
@@ -265,7 +333,7 @@ mod tests {
     #[test]
     fn rejects_other_keys_other_names_other_formats_and_tampering() {
         let codec = codec();
-        let sealed = codec.seal(Stamp { signed_in_at: 1, last_activity: 2 });
+        let sealed = codec.seal(Stamp { signed_in_at: 1, last_activity: 2, ..Stamp::default() });
         let other_key = StampCodec::new(&cookie::Key::from(&[8u8; 64]), "session_security");
         assert_eq!(other_key.open(&sealed), Err(StampError::Unauthentic));
         let other_name = StampCodec::new(&cookie::Key::from(&[7u8; 64]), "other");
@@ -281,7 +349,7 @@ mod tests {
         // (another key), even one whose base64 happens to be URL-safe.
         let key = cookie::Key::from(&[7u8; 64]);
         let mut jar = cookie::CookieJar::new();
-        let text = "1:1:2".repeat(4);
+        let text = "1:1:2".repeat(10);
         jar.private_mut(&key).add(cookie::Cookie::new("session_security", text[..PLAIN_LEN].to_string()));
         let rocket_value = jar.get("session_security").unwrap().value().replace('+', "-").replace('/', "_");
         assert_eq!(rocket_value.len(), ENCODED_LEN);
@@ -294,7 +362,7 @@ mod tests {
     #[test]
     fn garbage_never_panics_and_is_never_a_stamp() {
         let codec = codec();
-        let sealed = codec.seal(Stamp { signed_in_at: 1, last_activity: 2 });
+        let sealed = codec.seal(Stamp { signed_in_at: 1, last_activity: 2, ..Stamp::default() });
         let long = "A".repeat(10_000);
         let standard = sealed.replace('-', "+").replace('_', "/");
         let cases = [
@@ -324,14 +392,17 @@ mod tests {
             let mut p = vec![version];
             p.extend_from_slice(&a.to_be_bytes());
             p.extend_from_slice(&b.to_be_bytes());
+            p.extend_from_slice(&[4; TAG_BYTES]);
+            p.extend_from_slice(&[5; TAG_BYTES]);
             p
         };
-        assert_eq!(parse_plain(&plain(2, 5, 9)), Some(Stamp { signed_in_at: 5, last_activity: 9 }));
-        assert_eq!(parse_plain(&plain(2, 5, 5)), Some(Stamp { signed_in_at: 5, last_activity: 5 }));
-        for bad in [plain(1, 5, 9), plain(3, 5, 9), plain(2, 9, 5), plain(2, -5, 9), plain(2, i64::MIN, 0)] {
+        let tags = Stamp { login_tag: [4; TAG_BYTES], person_tag: [5; TAG_BYTES], ..Stamp::default() };
+        assert_eq!(parse_plain(&plain(3, 5, 9)), Some(Stamp { signed_in_at: 5, last_activity: 9, ..tags }));
+        assert_eq!(parse_plain(&plain(3, 5, 5)), Some(Stamp { signed_in_at: 5, last_activity: 5, ..tags }));
+        for bad in [plain(2, 5, 9), plain(4, 5, 9), plain(3, 9, 5), plain(3, -5, 9), plain(3, i64::MIN, 0)] {
             assert_eq!(parse_plain(&bad), None, "{bad:?}");
         }
-        let good = plain(2, 5, 9);
+        let good = plain(3, 5, 9);
         assert_eq!(parse_plain(&good[..PLAIN_LEN - 1]), None);
         assert_eq!(parse_plain(&[good.clone(), vec![0]].concat()), None);
         assert_eq!(parse_plain(&[]), None);
@@ -339,7 +410,7 @@ mod tests {
         // Sealed but not a stamp we write: authentic, yet refused.
         let codec = codec();
         let mut sealed = [0u8; SEALED_LEN];
-        sealed[NONCE_LEN..NONCE_LEN + PLAIN_LEN].copy_from_slice(&plain(2, 9, 5));
+        sealed[NONCE_LEN..NONCE_LEN + PLAIN_LEN].copy_from_slice(&plain(3, 9, 5));
         let (nonce, rest) = sealed.split_at_mut(NONCE_LEN);
         let (body, tag) = rest.split_at_mut(PLAIN_LEN);
         let computed =

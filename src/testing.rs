@@ -4,25 +4,38 @@
 //! Two ways, usable together:
 //!
 //! * give the fairing a [`ManualClock`](crate::ManualClock) and move it;
-//! * hand a request a stamp of your choosing with [`stamp`], e.g. one whose
-//!   last activity lies `expire_after` seconds in the past, and read the
-//!   stamp a response sets with [`read_stamp`].
+//! * hand a request a session of your choosing with [`session`]: the login
+//!   cookies *and* a stamp bound to them (a stamp alone reads as anonymous,
+//!   so a test of "expired → login redirect" could pass with expiry broken;
+//!   the builder refuses to make one unless asked to), and read the stamp a
+//!   response sets with [`read_stamp`].
+//!
+//! The whole set-up the crate's own tests use: a fixed `secret_key` (so
+//! private cookies of one test read the same in the next), `log_level =
+//! "off"`, the configuration given in code, and a manual clock.
 //!
 //! ```
 //! # #[macro_use] extern crate rocket;
-//! use rocket::http::Status;
+//! use rocket::http::{CookieJar, Status};
 //! use rocket::local::blocking::Client;
-//! use rocket_session_security::{testing, ActiveSession, ManualClock, SessionSecurity, SessionTracker};
+//! use rocket_session_security::{testing, ActiveSession, Config, ManualClock, SessionSecurity, SessionTracker};
 //!
 //! #[get("/reports")]
 //! fn reports(_session: ActiveSession) -> &'static str { "numbers" }
 //!
 //! #[post("/login")]
-//! fn login(tracker: SessionTracker<'_>) { tracker.sign_in() }
+//! fn login(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) {
+//!     jar.add_private(("user_id", "42"));
+//!     tracker.sign_in()
+//! }
 //!
 //! let clock = ManualClock::new(1_800_000_000);
-//! let rocket = rocket::build()
-//!     .attach(SessionSecurity::fairing().clock(clock.clone()))
+//! let config = Config { login_cookies: vec!["user_id".into()], ..Config::default() };
+//! let figment = rocket::Config::figment()
+//!     .merge(("secret_key", "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="))
+//!     .merge(("log_level", "off"));
+//! let rocket = rocket::custom(figment)
+//!     .attach(SessionSecurity::with_config(config).clock(clock.clone()))
 //!     .mount("/", routes![reports, login]);
 //! let client = Client::tracked(rocket).unwrap();
 //!
@@ -33,42 +46,147 @@
 //! clock.advance(600);
 //! assert_eq!(client.get("/reports").dispatch().status(), Status::SeeOther);
 //!
-//! // Or with a stamp made for the test: signed in an hour ago, idle for 10 minutes.
+//! // Or with a session made for the test: signed in an hour ago, idle for 10 minutes.
 //! let now = 1_800_000_000 + 1199;
-//! let stale = testing::stamp(client.rocket(), now - 3600, now - 600);
-//! let res = client.get("/reports").cookie(stale).dispatch();
+//! let stale = testing::session(client.rocket())
+//!     .private_login_cookie("user_id", "42")
+//!     .signed_in_at(now - 3600)
+//!     .last_activity(now - 600)
+//!     .cookies();
+//! let res = client.get("/reports").cookies(stale).dispatch();
 //! assert_eq!(res.status(), Status::SeeOther);
 //! assert_eq!(res.headers().get_one("Location"), Some("/login?next=/reports"));
 //!
-//! // A fresh stamp is re-issued with this request's time as the last activity.
-//! let fresh = testing::stamp(client.rocket(), now - 3600, now - 10);
-//! let res = client.get("/reports").cookie(fresh).dispatch();
+//! // A fresh one is re-issued with this request's time as the last activity.
+//! let fresh = testing::session(client.rocket())
+//!     .private_login_cookie("user_id", "42")
+//!     .signed_in_at(now - 3600)
+//!     .last_activity(now - 10)
+//!     .cookies();
+//! let res = client.get("/reports").cookies(fresh).dispatch();
 //! let stamp = res.cookies().get("session_security").and_then(|c| testing::read_stamp(client.rocket(), c.value()));
-//! assert_eq!(stamp, Some(testing::Stamp { signed_in_at: now - 3600, last_activity: now }));
+//! assert_eq!(stamp.map(|s| (s.signed_in_at, s.last_activity)), Some((now - 3600, now)));
 //! ```
 
 use rocket::http::Cookie;
 use rocket::{Orbit, Rocket};
 
-use crate::fairing::stamp_codec;
+use crate::binding::{person_tag_of, LoginValues, MAX_LOGIN_COOKIES};
+use crate::context::{launched, Runtime, Shared};
 pub use crate::stamp::Stamp;
 
-/// A stamp cookie with the given sign-in time and last activity (Unix
-/// seconds), sealed with `rocket`'s key under the configured `cookie_name`:
-/// pass it to `LocalRequest::cookie` (e.g. `client.get("/").cookie(...)`).
+/// A session for a test request: login cookies and a stamp bound to them.
+/// Start one with [`session`].
 ///
 /// # Panics
 ///
-/// If `rocket` does not have [`SessionSecurity`](crate::SessionSecurity)
-/// attached: a test set-up mistake.
-pub fn stamp(rocket: &Rocket<Orbit>, signed_in_at: i64, last_activity: i64) -> Cookie<'static> {
-    let (codec, name) = stamp_codec(rocket).expect("testing::stamp needs `.attach(SessionSecurity::fairing())`");
-    Cookie::new(name.to_string(), codec.seal(Stamp { signed_in_at, last_activity }))
+/// [`cookies`](Self::cookies) panics on a test set-up mistake: a login
+/// cookie not listed in `login_cookies`, or no login cookie while
+/// `login_cookies` is configured (unless [`stamp_only`](Self::stamp_only)).
+#[must_use = "call .cookies() and send them"]
+pub struct TestSession<'a> {
+    shared: &'a Shared,
+    runtime: &'a Runtime,
+    login: Vec<Cookie<'static>>,
+    signed_in_at: i64,
+    last_activity: Option<i64>,
+    stamp_only: bool,
+}
+
+/// Starts a [`TestSession`] for `rocket` (which must have
+/// [`SessionSecurity`](crate::SessionSecurity) attached), signed in and
+/// active now by the fairing's clock unless told otherwise.
+///
+/// # Panics
+///
+/// If `rocket` does not have the fairing attached: a test set-up mistake.
+pub fn session(rocket: &Rocket<Orbit>) -> TestSession<'_> {
+    let (shared, runtime) = launched(rocket).expect("testing::session needs `.attach(SessionSecurity::fairing())`");
+    let now = shared.clock.now_unix();
+    TestSession { shared, runtime, login: Vec::new(), signed_in_at: now, last_activity: None, stamp_only: false }
+}
+
+impl TestSession<'_> {
+    /// A login cookie as the browser sends it (a plain cookie, or one you sealed).
+    pub fn login_cookie(mut self, cookie: Cookie<'static>) -> Self {
+        self.login.push(cookie);
+        self
+    }
+
+    /// A login cookie sealed as `CookieJar::add_private` would, under the app's key.
+    pub fn private_login_cookie(self, name: &str, value: &str) -> Self {
+        let mut jar = cookie::CookieJar::new();
+        jar.private_mut(&self.runtime.app_key).add(cookie::Cookie::new(name.to_string(), value.to_string()));
+        let sealed = jar.get(name).map(|c| c.value().to_string()).unwrap_or_default();
+        self.login_cookie(Cookie::new(name.to_string(), sealed))
+    }
+
+    /// When the person signed in (Unix seconds).
+    pub fn signed_in_at(mut self, at: i64) -> Self {
+        self.signed_in_at = at;
+        self
+    }
+
+    /// The last activity the server saw (Unix seconds); the sign-in time unless set.
+    pub fn last_activity(mut self, at: i64) -> Self {
+        self.last_activity = Some(at);
+        self
+    }
+
+    /// A stamp with no login cookie at all, on purpose (it reads as anonymous).
+    pub fn stamp_only(mut self) -> Self {
+        self.stamp_only = true;
+        self
+    }
+
+    /// The stamp this session's cookies carry.
+    pub fn stamp(&self) -> Stamp {
+        let names = &self.shared.config.login_cookies;
+        for cookie in &self.login {
+            assert!(
+                names.iter().any(|n| n == cookie.name()),
+                "testing::session: {:?} is not in login_cookies {names:?}",
+                cookie.name()
+            );
+        }
+        assert!(
+            self.stamp_only || names.is_empty() || !self.login.is_empty(),
+            "testing::session: login_cookies is {names:?}, so a session needs one of them \
+             (.private_login_cookie(...) or .login_cookie(...)); call .stamp_only() for a stamp alone"
+        );
+        let mut values: LoginValues<'_> = [None; MAX_LOGIN_COOKIES];
+        for cookie in &self.login {
+            if let Some(i) = names.iter().position(|n| n == cookie.name()) {
+                values[i] = Some(cookie.value());
+            }
+        }
+        let binder = &self.runtime.binder;
+        Stamp {
+            signed_in_at: self.signed_in_at,
+            last_activity: self.last_activity.unwrap_or(self.signed_in_at),
+            login_tag: binder.login_tag(&values),
+            person_tag: person_tag_of(binder, &self.runtime.app_key, names, &values),
+        }
+    }
+
+    /// The login cookies and the stamp, for `LocalRequest::cookies`.
+    pub fn cookies(self) -> Vec<Cookie<'static>> {
+        let stamp = self.runtime.codec.seal(self.stamp());
+        let mut cookies = self.login;
+        cookies.push(Cookie::new(self.shared.config.cookie_name.clone(), stamp));
+        cookies
+    }
 }
 
 /// The stamp a stamp cookie's value holds, if it opens under `rocket`'s key
 /// (`None` for any other value, or without the fairing).
+///
+/// ```
+/// # use rocket_session_security::{testing, SessionSecurity};
+/// let client = rocket::local::blocking::Client::untracked(rocket::build().attach(SessionSecurity::fairing())).unwrap();
+/// assert_eq!(testing::read_stamp(client.rocket(), "not a stamp"), None);
+/// ```
 pub fn read_stamp(rocket: &Rocket<Orbit>, cookie_value: &str) -> Option<Stamp> {
-    let (codec, _) = stamp_codec(rocket)?;
-    codec.open(cookie_value).ok()
+    let (_, runtime) = launched(rocket)?;
+    runtime.codec.open(cookie_value).ok()
 }

@@ -1,12 +1,10 @@
 //! The one decision made per request: anonymous, active (idle for so many
-//! seconds) or expired (and why). Computed once in the fairing's
-//! `on_request` from one decryption, cached in the request, read by the
-//! guards, the ping and `on_response`.
-
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering};
+//! seconds) or expired (and why). Pure: from what the request carried, the
+//! time and the timing in force; the fairing and guards feed it and cache it.
 
 use crate::config::Timeouts;
-use crate::stamp::{Stamp, StampError};
+use crate::i18n::Language;
+use crate::stamp::{Stamp, StampError, Tag};
 
 /// Why a session is over.
 ///
@@ -15,13 +13,15 @@ use crate::stamp::{Stamp, StampError};
 /// assert_eq!(ExpiryReason::Idle.as_str(), "idle");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ExpiryReason {
     /// Idle for `expire_after` seconds or more.
     Idle,
     /// Signed in `absolute_timeout` seconds ago or more.
     Absolute,
-    /// The stamp is missing while a login cookie is present, or does not
-    /// decrypt or parse (tampered, another key, a format we do not write).
+    /// The stamp is missing while a login cookie is present, does not
+    /// decrypt or parse (tampered, another key, a format we do not write),
+    /// or was made for another sign-in than the login cookies name.
     Invalid,
 }
 
@@ -34,12 +34,41 @@ impl ExpiryReason {
             ExpiryReason::Invalid => "invalid",
         }
     }
+
+    /// What the login page tells the person, in `language`, e.g. "You were
+    /// signed out after 10 min of inactivity." (`expire_after` in seconds;
+    /// whole minutes from two minutes on). The text of the crate's flash
+    /// message.
+    ///
+    /// ```
+    /// use rocket_session_security::{ExpiryReason, Language};
+    /// assert_eq!(ExpiryReason::Idle.notice(Language::English, 600),
+    ///            "You were signed out after 10 min of inactivity.");
+    /// assert_eq!(ExpiryReason::Idle.notice(Language::German, 45),
+    ///            "Sie wurden nach 45 s Inaktivität abgemeldet.");
+    /// assert_eq!(ExpiryReason::Invalid.notice(Language::French, 600), "Veuillez vous reconnecter.");
+    /// ```
+    pub fn notice(self, language: Language, expire_after: u32) -> String {
+        let notices = language.expiry_notices();
+        match self {
+            ExpiryReason::Idle => {
+                let duration = if expire_after >= 120 {
+                    notices.minutes.replace("{n}", &((expire_after + 30) / 60).to_string())
+                } else {
+                    notices.seconds.replace("{n}", &expire_after.to_string())
+                };
+                notices.idle.replace("{d}", &duration)
+            }
+            ExpiryReason::Absolute => notices.absolute.to_string(),
+            ExpiryReason::Invalid => notices.invalid.to_string(),
+        }
+    }
 }
 
 /// The state of the session a request arrived with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// No stamp and no login cookie: nobody is signed in.
+    /// Nobody is signed in (for this request).
     Anonymous,
     /// Signed in and within every limit.
     Active {
@@ -48,7 +77,7 @@ pub enum Verdict {
         /// Whole seconds since its last activity.
         idle: u32,
     },
-    /// Signed in, but over a limit or unreadable.
+    /// Signed in, but over a limit, unreadable or not bound to these cookies.
     Expired(ExpiryReason),
 }
 
@@ -63,16 +92,38 @@ pub enum StampCookie {
     Present(Stamp),
 }
 
-/// Decides the verdict. `login_cookie` is whether any configured login
-/// cookie came with the request (`None` when none are configured).
-pub fn classify(stamp: StampCookie, login_cookie: Option<bool>, now: i64, timeouts: &Timeouts) -> Verdict {
-    match (stamp, login_cookie) {
-        (StampCookie::Absent, Some(true)) => Verdict::Expired(ExpiryReason::Invalid),
-        (StampCookie::Absent, _) => Verdict::Anonymous,
-        // The app signed out without telling us: its cookies are gone.
-        (StampCookie::Present(_) | StampCookie::Unreadable(_), Some(false)) => Verdict::Anonymous,
-        (StampCookie::Unreadable(_), _) => Verdict::Expired(ExpiryReason::Invalid),
-        (StampCookie::Present(stamp), _) => {
+/// The request's login cookies, checked against its stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Login {
+    /// The app configured no `login_cookies`: the stamp alone is the session.
+    NotConfigured,
+    /// None of the login cookies came with the request.
+    Absent,
+    /// Present, and their login tag is the stamp's.
+    Bound,
+    /// Present with another login tag (the app re-issued its cookie), but
+    /// naming the stamp's person: bound again to this tag.
+    Rebound(Tag),
+    /// Present, but not the sign-in the stamp was made for (or no stamp).
+    Unbound,
+}
+
+/// Decides the verdict.
+///
+/// * A login cookie without a readable stamp, or with a stamp of another
+///   sign-in: expired (invalid). Fail closed.
+/// * A stamp without any login cookie: anonymous for this request, and
+///   nothing is removed: a link from another site arrives with the `Lax`
+///   stamp but without a `Strict` login cookie, and the next request of that
+///   browser carries both again.
+/// * Otherwise the limits decide.
+pub fn classify(stamp: StampCookie, login: Login, now: i64, timeouts: &Timeouts) -> Verdict {
+    match (stamp, login) {
+        (StampCookie::Absent, Login::NotConfigured | Login::Absent) => Verdict::Anonymous,
+        (StampCookie::Absent, _) => Verdict::Expired(ExpiryReason::Invalid),
+        (_, Login::Absent) => Verdict::Anonymous,
+        (StampCookie::Unreadable(_), _) | (_, Login::Unbound) => Verdict::Expired(ExpiryReason::Invalid),
+        (StampCookie::Present(stamp), Login::NotConfigured | Login::Bound | Login::Rebound(_)) => {
             // A stamp from a clock ahead of ours counts as "just now", never as negative idle.
             let age = now.saturating_sub(stamp.signed_in_at).max(0);
             let idle = now.saturating_sub(stamp.last_activity).max(0);
@@ -88,97 +139,6 @@ pub fn classify(stamp: StampCookie, login_cookie: Option<bool>, now: i64, timeou
     }
 }
 
-const NO_ACTION: u8 = 0;
-const SIGN_IN: u8 = 1;
-const SIGN_OUT: u8 = 2;
-const NO_MERGE: i64 = i64::MIN;
-
-/// What a handler asked for in this request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Action {
-    None,
-    SignIn { at: i64 },
-    SignOut,
-}
-
-/// Per-request record: the verdict plus what guards, the ping and handlers
-/// asked of the response. Interior mutability because Rocket hands out the
-/// request cache by shared reference.
-#[derive(Debug)]
-pub(crate) struct RequestSession {
-    pub verdict: Verdict,
-    pub timeouts: Timeouts,
-    /// The stamp came without any login cookie: remove it quietly.
-    pub stale_stamp: bool,
-    /// When the request arrived (Unix seconds): the time of its activity.
-    pub arrived_at: i64,
-    action: AtomicU8,
-    signed_in_at: AtomicI64,
-    merged_activity: AtomicI64,
-    guard_rejected: AtomicBool,
-    protected: AtomicBool,
-}
-
-impl RequestSession {
-    pub fn new(verdict: Verdict, timeouts: Timeouts, stale_stamp: bool, arrived_at: i64) -> Self {
-        RequestSession {
-            verdict,
-            timeouts,
-            stale_stamp,
-            arrived_at,
-            action: AtomicU8::new(NO_ACTION),
-            signed_in_at: AtomicI64::new(0),
-            merged_activity: AtomicI64::new(NO_MERGE),
-            guard_rejected: AtomicBool::new(false),
-            protected: AtomicBool::new(false),
-        }
-    }
-
-    pub fn sign_in(&self, at: i64) {
-        self.signed_in_at.store(at, Ordering::Relaxed);
-        self.action.store(SIGN_IN, Ordering::Release);
-    }
-
-    pub fn sign_out(&self) {
-        self.action.store(SIGN_OUT, Ordering::Release);
-    }
-
-    pub fn action(&self) -> Action {
-        match self.action.load(Ordering::Acquire) {
-            SIGN_IN => Action::SignIn { at: self.signed_in_at.load(Ordering::Relaxed) },
-            SIGN_OUT => Action::SignOut,
-            _ => Action::None,
-        }
-    }
-
-    /// The ping moved last activity to `at`.
-    pub fn record_merge(&self, at: i64) {
-        self.merged_activity.store(at, Ordering::Relaxed);
-    }
-
-    pub fn merged_activity(&self) -> Option<i64> {
-        Some(self.merged_activity.load(Ordering::Relaxed)).filter(|&at| at != NO_MERGE)
-    }
-
-    /// `ActiveSession` refused this request: `on_response` shapes the answer.
-    pub fn mark_rejected(&self) {
-        self.guard_rejected.store(true, Ordering::Relaxed);
-    }
-
-    pub fn was_rejected(&self) -> bool {
-        self.guard_rejected.load(Ordering::Relaxed)
-    }
-
-    /// `ActiveSession` let this request through: its page shows private data.
-    pub fn mark_protected(&self) {
-        self.protected.store(true, Ordering::Relaxed);
-    }
-
-    pub fn is_protected(&self) -> bool {
-        self.protected.load(Ordering::Relaxed)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,63 +147,74 @@ mod tests {
     const NOW: i64 = 1_000_000;
 
     fn stamp(signed_in_ago: i64, idle: i64) -> StampCookie {
-        StampCookie::Present(Stamp { signed_in_at: NOW - signed_in_ago, last_activity: NOW - idle })
+        StampCookie::Present(Stamp { signed_in_at: NOW - signed_in_ago, last_activity: NOW - idle, ..Stamp::default() })
     }
 
     #[test]
     fn idle_boundary_is_inclusive() {
-        assert!(matches!(classify(stamp(50, 9), None, NOW, &T), Verdict::Active { idle: 9, .. }));
-        assert_eq!(classify(stamp(50, 10), None, NOW, &T), Verdict::Expired(ExpiryReason::Idle));
+        assert!(matches!(classify(stamp(50, 9), Login::Bound, NOW, &T), Verdict::Active { idle: 9, .. }));
+        assert_eq!(classify(stamp(50, 10), Login::Bound, NOW, &T), Verdict::Expired(ExpiryReason::Idle));
     }
 
     #[test]
     fn absolute_boundary_is_inclusive_and_zero_turns_it_off() {
-        assert!(matches!(classify(stamp(99, 0), None, NOW, &T), Verdict::Active { .. }));
-        assert_eq!(classify(stamp(100, 0), None, NOW, &T), Verdict::Expired(ExpiryReason::Absolute));
+        assert!(matches!(classify(stamp(99, 0), Login::Bound, NOW, &T), Verdict::Active { .. }));
+        assert_eq!(classify(stamp(100, 0), Login::Bound, NOW, &T), Verdict::Expired(ExpiryReason::Absolute));
         let off = Timeouts { absolute_timeout: 0, ..T };
-        assert!(matches!(classify(stamp(1_000_000, 0), None, NOW, &off), Verdict::Active { .. }));
+        assert!(matches!(classify(stamp(1_000_000, 0), Login::NotConfigured, NOW, &off), Verdict::Active { .. }));
     }
 
     #[test]
     fn future_stamps_count_as_now_not_as_negative_idle() {
-        let ahead = StampCookie::Present(Stamp { signed_in_at: NOW + 50, last_activity: NOW + 60 });
-        assert!(matches!(classify(ahead, None, NOW, &T), Verdict::Active { idle: 0, .. }));
+        let ahead = StampCookie::Present(Stamp { signed_in_at: NOW + 50, last_activity: NOW + 60, ..Stamp::default() });
+        assert!(matches!(classify(ahead, Login::Bound, NOW, &T), Verdict::Active { idle: 0, .. }));
     }
 
     #[test]
-    fn fails_closed() {
+    fn every_combination_of_stamp_and_login_cookies() {
+        use ExpiryReason::Invalid;
         let bad = StampCookie::Unreadable(StampError::Unauthentic);
-        assert_eq!(classify(bad, None, NOW, &T), Verdict::Expired(ExpiryReason::Invalid));
-        assert_eq!(classify(bad, Some(true), NOW, &T), Verdict::Expired(ExpiryReason::Invalid));
-        assert_eq!(classify(StampCookie::Absent, Some(true), NOW, &T), Verdict::Expired(ExpiryReason::Invalid));
-        assert_eq!(classify(StampCookie::Absent, Some(false), NOW, &T), Verdict::Anonymous);
-        assert_eq!(classify(StampCookie::Absent, None, NOW, &T), Verdict::Anonymous);
-        assert_eq!(classify(stamp(1, 1), Some(false), NOW, &T), Verdict::Anonymous);
+        let good = stamp(1, 1);
+        let active = |v: Verdict| matches!(v, Verdict::Active { idle: 1, .. });
+        let rebound = Login::Rebound([3; 12]);
+        // No stamp: anonymous unless a login cookie came (fail closed).
+        assert_eq!(classify(StampCookie::Absent, Login::NotConfigured, NOW, &T), Verdict::Anonymous);
+        assert_eq!(classify(StampCookie::Absent, Login::Absent, NOW, &T), Verdict::Anonymous);
+        for login in [Login::Bound, rebound, Login::Unbound] {
+            assert_eq!(classify(StampCookie::Absent, login, NOW, &T), Verdict::Expired(Invalid), "{login:?}");
+        }
+        // An unreadable stamp: expired, except without any login cookie (nothing to end).
+        assert_eq!(classify(bad, Login::Absent, NOW, &T), Verdict::Anonymous);
+        for login in [Login::NotConfigured, Login::Bound, rebound, Login::Unbound] {
+            assert_eq!(classify(bad, login, NOW, &T), Verdict::Expired(Invalid), "{login:?}");
+        }
+        // A good stamp: its own sign-in (or the same person) is active, another's is expired.
+        assert_eq!(classify(good, Login::Absent, NOW, &T), Verdict::Anonymous);
+        assert_eq!(classify(good, Login::Unbound, NOW, &T), Verdict::Expired(Invalid));
+        for login in [Login::NotConfigured, Login::Bound, rebound] {
+            assert!(active(classify(good, login, NOW, &T)), "{login:?}");
+        }
+    }
+
+    #[test]
+    fn every_language_has_three_distinct_notices_with_the_duration() {
+        for &language in Language::ALL {
+            let idle = ExpiryReason::Idle.notice(language, 600);
+            assert!(idle.contains("10") && !idle.contains('{'), "{language:?}: {idle}");
+            let absolute = ExpiryReason::Absolute.notice(language, 600);
+            let invalid = ExpiryReason::Invalid.notice(language, 600);
+            assert!(idle != absolute && absolute != invalid && idle != invalid, "{language:?}");
+            assert!(ExpiryReason::Idle.notice(language, 45).contains("45"), "{language:?}");
+        }
     }
 
     #[test]
     fn extreme_values_do_not_overflow() {
-        let far = StampCookie::Present(Stamp { signed_in_at: 0, last_activity: 0 });
-        assert_eq!(classify(far, None, i64::MAX, &T), Verdict::Expired(ExpiryReason::Absolute));
+        let far = StampCookie::Present(Stamp { signed_in_at: 0, last_activity: 0, ..Stamp::default() });
+        assert_eq!(classify(far, Login::Bound, i64::MAX, &T), Verdict::Expired(ExpiryReason::Absolute));
         assert_eq!(
-            classify(far, None, i64::MIN, &T),
-            Verdict::Active { stamp: Stamp { signed_in_at: 0, last_activity: 0 }, idle: 0 }
+            classify(far, Login::Bound, i64::MIN, &T),
+            Verdict::Active { stamp: Stamp { signed_in_at: 0, last_activity: 0, ..Stamp::default() }, idle: 0 }
         );
-    }
-
-    #[test]
-    fn request_session_records_actions() {
-        let s = RequestSession::new(Verdict::Anonymous, T, false, 0);
-        assert_eq!(s.action(), Action::None);
-        assert_eq!(s.merged_activity(), None);
-        s.sign_in(42);
-        assert_eq!(s.action(), Action::SignIn { at: 42 });
-        s.sign_out();
-        assert_eq!(s.action(), Action::SignOut);
-        s.record_merge(7);
-        assert_eq!(s.merged_activity(), Some(7));
-        assert!(!s.was_rejected());
-        s.mark_rejected();
-        assert!(s.was_rejected());
     }
 }

@@ -14,7 +14,8 @@ use rocket_session_security::testing;
 
 fn client(mode: &str) -> Client {
     let rocket = bench_server::app(mode).expect("a known mode");
-    Client::tracked(rocket.configure(rocket::Config::figment().merge(("log_level", "off")))).expect("launches")
+    let figment = rocket.figment().clone().merge(("log_level", "off"));
+    Client::tracked(rocket.configure(figment)).expect("launches")
 }
 
 /// Header names (lowercase, sorted) and the length of each value.
@@ -43,8 +44,12 @@ fn the_floor_carries_the_same_bytes_as_the_guarded_app() {
 
     // A stamp a few seconds old, as wrk replays one: every response re-issues it.
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let old = testing::stamp(guarded.rocket(), now - 10, now - 5);
-    let guarded_res = guarded.get("/hello").cookie(old).dispatch();
+    let old = testing::session(guarded.rocket())
+        .private_login_cookie("user_id", "42")
+        .signed_in_at(now - 10)
+        .last_activity(now - 5)
+        .cookies();
+    let guarded_res = guarded.get("/hello").cookies(old).dispatch();
     let floor_res = floor.get("/hello").dispatch();
     assert_eq!(guarded_res.status(), Status::Ok);
     assert_eq!(floor_res.status(), Status::Ok);

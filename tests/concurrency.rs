@@ -58,20 +58,20 @@ fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
 /// here by the documented format (not by the crate's own code):
 /// base64url(nonce ‖ AES-256-GCM ciphertext ‖ tag), the key HKDF-SHA256 of
 /// the master key with a fixed info, the cookie name as associated data,
-/// plaintext version 2 then two big-endian i64.
+/// plaintext version 3, two big-endian i64, then the two 12-byte binding tags.
 fn open(key: &cookie::Key, sealed: &str) -> (i64, i64) {
     use aes_gcm::aead::{Aead, KeyInit, Payload};
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).expect("base64url, no padding");
     let (nonce, ciphertext) = bytes.split_at(12);
-    let mut stamp_key = [0u8; 32];
+    let mut keys = [0u8; 64];
     hkdf::Hkdf::<sha2::Sha256>::new(None, key.master())
-        .expand(b"rocket_session_security stamp v2 AES-256-GCM", &mut stamp_key)
+        .expand(b"rocket_session_security stamp v3 AES-256-GCM + HMAC-SHA256", &mut keys)
         .unwrap();
-    let cipher = aes_gcm::Aes256Gcm::new(&stamp_key.into());
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&keys[..32]).unwrap();
     let plain = cipher
         .decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: STAMP.as_bytes() })
         .expect("a genuine stamp");
-    assert!(plain.len() == 17 && plain[0] == 2, "version 2: {plain:?}");
+    assert!(plain.len() == 41 && plain[0] == 3, "version 3: {plain:?}");
     let time = |at: usize| i64::from_be_bytes(plain[at..at + 8].try_into().unwrap());
     (time(1), time(9))
 }

@@ -30,7 +30,9 @@ fn reference_cases() {
         assert_eq!(res.status(), Status::Ok);
         assert_no_store(&res);
         let stamp = stamp_of(&client, &res);
-        let answer = body_json(res);
+        let mut answer = body_json(res);
+        let person = answer.as_object_mut().and_then(|o| o.remove("person"));
+        assert_eq!(person.as_ref().and_then(|p| p.as_str()).map(str::len), Some(16), "{person:?}");
         assert_eq!(
             answer,
             json!({ "state": "active", "idle_for": expected, "warn_after": 5, "expire_after": 10 }),

@@ -42,14 +42,20 @@ fn the_quickstart_signs_in_guards_expires_and_signs_out() {
 
     // Idle for expire_after seconds: pages go to the login page, API calls get JSON.
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let idle = || testing::stamp(client.rocket(), now - 700, now - 600);
-    let res = client.get("/").cookie(idle()).dispatch();
+    let idle = || {
+        testing::session(client.rocket())
+            .private_login_cookie("user_id", "42")
+            .signed_in_at(now - 700)
+            .last_activity(now - 600)
+            .cookies()
+    };
+    let res = client.get("/").cookies(idle()).dispatch();
     assert_eq!(res.status(), Status::SeeOther);
     assert_eq!(res.headers().get_one("Location"), Some("/login?next=/"));
     assert_eq!(client.post("/login").dispatch().status(), Status::SeeOther);
-    let res = client.get("/").cookie(idle()).header(Header::new("Accept", "application/json")).dispatch();
+    let res = client.get("/").cookies(idle()).header(Header::new("Accept", "application/json")).dispatch();
     assert_eq!(res.status(), Status::Unauthorized);
-    assert_eq!(res.into_string().unwrap(), r#"{"error":"session_expired"}"#);
+    assert_eq!(res.into_string().unwrap(), r#"{"error":"session_expired","reason":"idle"}"#);
 
     assert_eq!(client.post("/login").dispatch().status(), Status::SeeOther);
     assert_eq!(client.get("/").dispatch().status(), Status::Ok);

@@ -1,0 +1,440 @@
+//! What the fairing, the guards and the ping share after ignite, and each
+//! request's record. Built from plain values; imports nothing above it.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use rocket::http::Header;
+use rocket::{Orbit, Request, Rocket};
+
+use crate::binding::Binder;
+use crate::clock::Clock;
+use crate::config::{Config, Timeouts, CONFIG_TABLE};
+use crate::http::set_cookie_affixes;
+use crate::stamp::{Stamp, StampCodec, StampKeys, ENCODED_LEN};
+use crate::verdict::{classify, ExpiryReason, Login, StampCookie, Verdict};
+
+pub(crate) type TimeoutsHook = dyn Fn(&Request<'_>, Timeouts) -> Timeouts + Send + Sync;
+pub(crate) type AuditHook = dyn Fn(&Request<'_>, &SessionEvent) + Send + Sync;
+
+/// A moment in a session's life, given to the
+/// [`SessionSecurity::audit`](crate::SessionSecurity::audit) hook.
+///
+/// ```
+/// use rocket_session_security::{ExpiryReason, SessionEvent};
+/// let event = SessionEvent::Expired(ExpiryReason::Idle);
+/// assert_eq!(event.to_string(), "session expired (idle)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// A handler called [`SessionTracker::sign_in`](crate::SessionTracker::sign_in).
+    SignedIn,
+    /// A handler called [`SessionTracker::sign_out`](crate::SessionTracker::sign_out).
+    SignedOut,
+    /// A request arrived with a session that is over.
+    Expired(ExpiryReason),
+}
+
+impl std::fmt::Display for SessionEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionEvent::SignedIn => f.write_str("signed in"),
+            SessionEvent::SignedOut => f.write_str("signed out"),
+            SessionEvent::Expired(reason) => write!(f, "session expired ({})", reason.as_str()),
+        }
+    }
+}
+
+/// Paths as Rocket routes them: non-empty, percent-decoded segments, so
+/// `/poll`, `/poll/`, `//poll` and `/%70oll` are one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PathPattern {
+    segments: Vec<String>,
+    /// `*` at the end: any path that starts with these segments (the last
+    /// one as a prefix of the request's, unless the entry ended in `/`).
+    prefix: Option<bool>,
+}
+
+impl PathPattern {
+    /// `entry` is a configured path, validated as local; a final `*` makes a prefix.
+    pub fn parse(entry: &str) -> PathPattern {
+        let (path, prefix) = match entry.strip_suffix('*') {
+            Some(path) => (path, Some(path.ends_with('/'))),
+            None => (entry, None),
+        };
+        let segments = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
+        PathPattern { segments, prefix }
+    }
+
+    /// Whether the request path's decoded segments match.
+    pub fn matches<'a>(&self, mut path: impl Iterator<Item = &'a str>) -> bool {
+        let Some((last, whole)) = self.segments.split_last() else {
+            return self.prefix.is_some() || path.next().is_none();
+        };
+        for expected in whole {
+            if path.next() != Some(expected.as_str()) {
+                return false;
+            }
+        }
+        match (self.prefix, path.next()) {
+            (_, None) => false,
+            (None, Some(segment)) => segment == last && path.next().is_none(),
+            (Some(true), Some(segment)) => segment == last,
+            (Some(false), Some(segment)) => segment.starts_with(last.as_str()),
+        }
+    }
+}
+
+/// What the fairing, the guards and the ping share after ignite.
+pub(crate) struct Shared {
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    base: PathPattern,
+    passive_urls: Vec<PathPattern>,
+    timeouts_hook: Option<Arc<TimeoutsHook>>,
+    audit_hook: Option<Arc<AuditHook>>,
+    /// Key-dependent state, made on the first request: in the debug profile
+    /// Rocket only chooses its random key after the ignite fairings ran.
+    runtime: OnceLock<Runtime>,
+}
+
+/// What depends on Rocket's key.
+pub(crate) struct Runtime {
+    pub codec: StampCodec,
+    pub binder: Binder,
+    /// Rocket's key, to read who a private login cookie names.
+    pub app_key: cookie::Key,
+    /// The stamp's `Set-Cookie` value around the sealed value: exactly what
+    /// `Header::from(Cookie)` prints for it (`name=` and `; HttpOnly; ...`),
+    /// made once so each response only seals, encodes and copies.
+    set_cookie_prefix: String,
+    set_cookie_suffix: String,
+}
+
+impl Runtime {
+    pub fn new(config: &Config, app_key: cookie::Key, secure: bool) -> Runtime {
+        let keys = StampKeys::derive(&app_key);
+        let (set_cookie_prefix, set_cookie_suffix) = set_cookie_affixes(config, secure);
+        Runtime {
+            codec: StampCodec::with_keys(&keys, &config.cookie_name),
+            binder: Binder::new(&keys.mac),
+            app_key,
+            set_cookie_prefix,
+            set_cookie_suffix,
+        }
+    }
+
+    /// The `Set-Cookie` header of `stamp`, byte for byte what
+    /// `Header::from(cookie)` prints (the value needs no percent-encoding),
+    /// in one allocation.
+    pub fn stamp_header(&self, stamp: Stamp) -> Header<'static> {
+        let encoded = self.codec.seal_encoded(stamp);
+        let (prefix, suffix) = (&self.set_cookie_prefix, &self.set_cookie_suffix);
+        let mut header = String::with_capacity(prefix.len() + ENCODED_LEN + suffix.len());
+        header.push_str(prefix);
+        header.push_str(encoded.as_str());
+        header.push_str(suffix);
+        Header::new("Set-Cookie", header)
+    }
+}
+
+impl Shared {
+    pub fn new(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        timeouts_hook: Option<Arc<TimeoutsHook>>,
+        audit_hook: Option<Arc<AuditHook>>,
+    ) -> Self {
+        Shared {
+            base: PathPattern::parse(&format!("{}/*", config.base)),
+            passive_urls: config.passive_urls.iter().map(|u| PathPattern::parse(u)).collect(),
+            clock,
+            timeouts_hook,
+            audit_hook,
+            runtime: OnceLock::new(),
+            config,
+        }
+    }
+
+    pub fn runtime(&self, rocket: &Rocket<Orbit>) -> &Runtime {
+        self.runtime.get_or_init(|| {
+            let config = rocket.config();
+            // `Config` provides its final master key (a generated one too) as bytes.
+            let master: Vec<u8> =
+                rocket::figment::Figment::from(config).extract_inner("secret_key").unwrap_or_default();
+            let key = cookie::Key::try_from(master.as_slice()).unwrap_or_else(|_| {
+                log::error!("{CONFIG_TABLE}: Rocket has no usable secret_key; every stamp will be treated as expired");
+                cookie::Key::generate()
+            });
+            Runtime::new(&self.config, key, self.config.secure || config.tls_enabled())
+        })
+    }
+
+    /// The runtime, once the first request made it.
+    pub fn ready_runtime(&self) -> Option<&Runtime> {
+        self.runtime.get()
+    }
+
+    /// The binder, once the first request made it.
+    pub fn binder(&self) -> Option<&Binder> {
+        self.ready_runtime().map(|r| &r.binder)
+    }
+
+    /// The crate's own routes (under `base`), `passive_urls` and
+    /// `passive_routes` never count as activity. Paths are compared as Rocket
+    /// routes them, so no spelling of a passive path escapes.
+    pub fn is_passive(&self, req: &Request<'_>) -> bool {
+        let segments = || req.uri().path().segments();
+        self.base.matches(segments())
+            || self.passive_urls.iter().any(|p| p.matches(segments()))
+            || req
+                .route()
+                .and_then(|r| r.name.as_deref())
+                .is_some_and(|name| self.config.passive_routes.iter().any(|p| p == name))
+    }
+
+    fn timeouts_for(&self, req: &Request<'_>) -> Timeouts {
+        let configured = self.config.timeouts();
+        let Some(hook) = &self.timeouts_hook else { return configured };
+        let chosen = hook(req, configured);
+        match chosen.validate() {
+            Ok(()) => chosen,
+            Err(e) => {
+                log::error!("the timeouts hook returned invalid timing ({e}); using the configured timing");
+                configured
+            }
+        }
+    }
+
+    pub fn audit(&self, req: &Request<'_>, event: SessionEvent) {
+        match event {
+            SessionEvent::Expired(ExpiryReason::Invalid) => {
+                log::warn!("{event}: {} {}", req.method(), req.uri().path())
+            }
+            _ => log::info!("{event}: {} {}", req.method(), req.uri().path()),
+        }
+        if let Some(hook) = &self.audit_hook {
+            hook(req, &event);
+        }
+    }
+}
+
+const NO_ACTION: u8 = 0;
+const SIGN_IN: u8 = 1;
+const SIGN_OUT: u8 = 2;
+const NO_MERGE: i64 = i64::MIN;
+
+/// What a handler asked for in this request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    None,
+    SignIn { at: i64 },
+    SignOut,
+}
+
+/// The verdict and the timing it was decided with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Decided {
+    pub verdict: Verdict,
+    pub timeouts: Timeouts,
+}
+
+/// Per-request record: what the request carried (one decryption, in
+/// `on_request`), the verdict (decided on first use, after routing, so the
+/// timeouts hook sees the route), and what guards, the ping and handlers
+/// asked of the response. Interior mutability because Rocket hands out the
+/// request cache by shared reference.
+#[derive(Debug)]
+pub(crate) struct RequestSession {
+    pub stamp: StampCookie,
+    pub login: Login,
+    /// When the request arrived (Unix seconds): the time of its activity.
+    pub arrived_at: i64,
+    decided: OnceLock<Decided>,
+    action: AtomicU8,
+    signed_in_at: AtomicI64,
+    merged_activity: AtomicI64,
+    guard_rejected: AtomicBool,
+    protected: AtomicBool,
+}
+
+impl RequestSession {
+    pub fn new(stamp: StampCookie, login: Login, arrived_at: i64) -> Self {
+        RequestSession {
+            stamp,
+            login,
+            arrived_at,
+            decided: OnceLock::new(),
+            action: AtomicU8::new(NO_ACTION),
+            signed_in_at: AtomicI64::new(0),
+            merged_activity: AtomicI64::new(NO_MERGE),
+            guard_rejected: AtomicBool::new(false),
+            protected: AtomicBool::new(false),
+        }
+    }
+
+    /// The verdict, decided once; an expiry is audited then.
+    pub fn decided(&self, req: &Request<'_>, shared: &Shared) -> Decided {
+        *self.decided.get_or_init(|| {
+            let timeouts = match self.stamp {
+                StampCookie::Present(_) => shared.timeouts_for(req),
+                _ => shared.config.timeouts(),
+            };
+            let verdict = classify(self.stamp, self.login, self.arrived_at, &timeouts);
+            if let Verdict::Expired(reason) = verdict {
+                if let StampCookie::Unreadable(why) = self.stamp {
+                    log::warn!("unreadable stamp: {}", why.as_str());
+                }
+                shared.audit(req, SessionEvent::Expired(reason));
+            }
+            Decided { verdict, timeouts }
+        })
+    }
+
+    pub fn sign_in(&self, at: i64) {
+        self.signed_in_at.store(at, Ordering::Relaxed);
+        self.action.store(SIGN_IN, Ordering::Release);
+    }
+
+    pub fn sign_out(&self) {
+        self.action.store(SIGN_OUT, Ordering::Release);
+    }
+
+    pub fn action(&self) -> Action {
+        match self.action.load(Ordering::Acquire) {
+            SIGN_IN => Action::SignIn { at: self.signed_in_at.load(Ordering::Relaxed) },
+            SIGN_OUT => Action::SignOut,
+            _ => Action::None,
+        }
+    }
+
+    /// The ping moved last activity to `at`.
+    pub fn record_merge(&self, at: i64) {
+        self.merged_activity.store(at, Ordering::Relaxed);
+    }
+
+    pub fn merged_activity(&self) -> Option<i64> {
+        Some(self.merged_activity.load(Ordering::Relaxed)).filter(|&at| at != NO_MERGE)
+    }
+
+    /// `ActiveSession` refused this request: `on_response` may shape the answer.
+    pub fn mark_rejected(&self) {
+        self.guard_rejected.store(true, Ordering::Relaxed);
+    }
+
+    pub fn was_rejected(&self) -> bool {
+        self.guard_rejected.load(Ordering::Relaxed)
+    }
+
+    /// `ActiveSession` let this request through: its page shows private data.
+    pub fn mark_protected(&self) {
+        self.protected.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_protected(&self) -> bool {
+        self.protected.load(Ordering::Relaxed)
+    }
+}
+
+/// The request's record, stored by `on_request` (`None` without the fairing).
+struct Slot(Option<RequestSession>);
+
+pub(crate) fn store_request_session(req: &Request<'_>, session: RequestSession) {
+    req.local_cache(|| Slot(Some(session)));
+}
+
+pub(crate) fn request_session<'r>(req: &'r Request<'_>) -> Option<&'r RequestSession> {
+    req.local_cache(|| Slot(None)).0.as_ref()
+}
+
+/// The request's record and the fairing's shared state, for the guards and
+/// the ping; `None` (logged, naming `user`) when the fairing is not attached.
+pub(crate) fn request_context<'r>(req: &'r Request<'_>, user: &str) -> Option<(&'r RequestSession, &'r Arc<Shared>)> {
+    let context = request_session(req).zip(req.rocket().state::<Arc<Shared>>());
+    if context.is_none() {
+        log::error!("{user} used without `.attach(SessionSecurity::fairing())`");
+    }
+    context
+}
+
+/// The launched app's shared state and key-dependent runtime, for
+/// [`crate::testing`]; `None` when the fairing is not attached.
+pub(crate) fn launched(rocket: &Rocket<Orbit>) -> Option<(&Shared, &Runtime)> {
+    let shared = rocket.state::<Arc<Shared>>()?;
+    Some((shared, shared.runtime(rocket)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(pattern: &str, path: &str) -> bool {
+        let origin = rocket::http::uri::Origin::parse(path).unwrap();
+        PathPattern::parse(pattern).matches(origin.path().segments())
+    }
+
+    #[test]
+    fn every_spelling_rocket_routes_alike_matches_alike() {
+        for path in ["/poll", "/poll/", "//poll", "/%70oll", "/%70%6F%6C%6C", "///poll//"] {
+            assert!(matches("/poll", path), "{path}");
+        }
+        for path in ["/poll/x", "/pol", "/polls", "/", "/x/poll"] {
+            assert!(!matches("/poll", path), "{path}");
+        }
+        for path in ["/api/poll", "/api//poll/1", "/%61pi/poll/1/2", "/api/poll/"] {
+            assert!(matches("/api/poll/*", path), "{path}");
+        }
+        assert!(!matches("/api/poll/*", "/api/polls"));
+        assert!(!matches("/api/poll/*", "/api"));
+        // Without a final '/', the last segment is a prefix, as the entry reads.
+        assert!(matches("/api/po*", "/api/polls/1"));
+        assert!(!matches("/api/po*", "/api/x"));
+        assert!(matches("/*", "/anything/at/all") && matches("/", "/") && !matches("/", "/x"));
+        assert!(matches("/caf%C3%A9", "/café".replace('é', "%C3%A9").as_str()));
+    }
+
+    #[test]
+    fn request_session_records_actions() {
+        let s = RequestSession::new(StampCookie::Absent, Login::Absent, 0);
+        assert_eq!(s.action(), Action::None);
+        assert_eq!(s.merged_activity(), None);
+        s.sign_in(42);
+        assert_eq!(s.action(), Action::SignIn { at: 42 });
+        s.sign_out();
+        assert_eq!(s.action(), Action::SignOut);
+        s.record_merge(7);
+        assert_eq!(s.merged_activity(), Some(7));
+        assert!(!s.was_rejected());
+        s.mark_rejected();
+        assert!(s.was_rejected());
+    }
+
+    #[test]
+    fn stamp_header_is_what_header_from_cookie_prints() {
+        use crate::config::SameSitePolicy;
+        use crate::http::stamp_cookie_template;
+        for name in ["session_security", "my stamp", "a=b;c", "ключ", "x%2F(y)"] {
+            for same_site in [SameSitePolicy::Lax, SameSitePolicy::Strict, SameSitePolicy::None] {
+                for secure in [false, true] {
+                    let config = Config { cookie_name: name.into(), same_site, ..Config::default() };
+                    let runtime = Runtime::new(&config, cookie::Key::from(&[3u8; 64]), secure);
+                    let stamp = Stamp { signed_in_at: 1_700_000_000, last_activity: 1_700_000_042, ..Stamp::default() };
+                    let header = runtime.stamp_header(stamp);
+                    assert_eq!(header.name().as_str(), "Set-Cookie");
+                    // The value is random (a fresh nonce): check the frame, then that it opens.
+                    let parsed = cookie::Cookie::parse_encoded(header.value().to_string()).unwrap();
+                    assert_eq!(parsed.name(), name);
+                    assert_eq!(runtime.codec.open(parsed.value()), Ok(stamp));
+                    let mut expected = stamp_cookie_template(&config, secure);
+                    expected.set_value(parsed.value().to_string());
+                    assert_eq!(header.value(), Header::from(expected).value());
+                }
+            }
+        }
+    }
+}
