@@ -189,9 +189,10 @@ fn sign_in(req: &Request<'_>, res: &mut Response<'_>, shared: &Shared, runtime: 
     };
     for (name, same_site) in LeftByResponse::same_sites(res, &config.login_cookies) {
         // Rocket's jar makes a cookie without SameSite `Strict`.
-        if stamp_same_site == SameSite::Strict && same_site.is_some_and(|s| s != SameSite::Strict) {
+        let looser = same_site.filter(|&s| stamp_same_site == SameSite::Strict && s != SameSite::Strict);
+        if let Some(same_site) = looser {
             log::warn!(
-                "login cookie {name:?} is SameSite={same_site:?} but the stamp is Strict: a link from another \
+                "login cookie {name:?} is SameSite={same_site} but the stamp is Strict: a link from another \
                  site carries the login cookie without the stamp, which signs the person out; \
                  set `{CONFIG_TABLE}.same_site` to match"
             );

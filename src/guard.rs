@@ -144,10 +144,11 @@ impl ActiveSession {
     }
 }
 
-/// Why [`ActiveSession`] refused a request (the error of the guard, for
-/// handlers that take `Result<ActiveSession, SessionRejected>`; a request
-/// with nobody signed in forwards instead, so there it reads as `None` in an
-/// `Option<ActiveSession>`).
+/// Why [`ActiveSession`] refused a request: the error of the guard, for
+/// handlers that take `Result<ActiveSession, SessionRejected>`. A request
+/// with nobody signed in is not an error but a forward (Rocket keeps it a
+/// forward through `Result`); take `Option<ActiveSession>` to see both as
+/// `None`, or add a `rank = 2` route.
 ///
 /// ```
 /// # #[macro_use] extern crate rocket;
@@ -165,8 +166,6 @@ impl ActiveSession {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionRejected {
-    /// Nobody is signed in.
-    NotSignedIn,
     /// The session is over.
     Expired(ExpiryReason),
     /// The `SessionSecurity` fairing is not attached (the sentinel stops

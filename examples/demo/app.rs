@@ -6,6 +6,7 @@
 use rocket::figment::{util::map, value::Value, Figment};
 use rocket::form::{Form, FromForm};
 use rocket::http::{ContentType, CookieJar, Header};
+use rocket::request::FlashMessage;
 use rocket::response::Redirect;
 use rocket::serde::json::{serde_json::json, Value as Json};
 use rocket::{get, post, routes, Build, Either, Rocket};
@@ -32,7 +33,22 @@ pub fn rocket_with(fairing: SessionSecurity, figment: Figment) -> Rocket<Build> 
                 res.set_header(Header::new("Content-Security-Policy", "default-src 'self'"));
             })
         }))
-        .mount("/", routes![login_page, login_submit, logout, index, form_page, form_submit, poll, public, stylesheet])
+        .mount(
+            "/",
+            routes![
+                login_page,
+                login_submit,
+                logout,
+                index,
+                form_page,
+                form_submit,
+                poll,
+                me,
+                me_signed_out,
+                public,
+                stylesheet
+            ],
+        )
 }
 
 /// Fills in the demo's settings under whatever the environment configured.
@@ -59,10 +75,13 @@ fn user_name(jar: &CookieJar<'_>) -> String {
     jar.get_private(USER_COOKIE).map(|c| c.value().to_string()).unwrap_or_default()
 }
 
+/// The login page; after an expiry the crate's flash message says why
+/// ("You were signed out after 10 min of inactivity.").
 #[get("/login?<next>")]
-fn login_page(next: Option<&str>) -> Template {
+fn login_page(next: Option<&str>, flash: Option<FlashMessage<'_>>) -> Template {
     let next = next.and_then(safe_next).unwrap_or("/");
-    Template::render("login", context! { next, error: false })
+    let notice = flash.filter(|f| f.kind().starts_with("session_security:")).map(|f| f.message().to_string());
+    Template::render("login", context! { next, error: false, notice })
 }
 
 #[derive(FromForm)]
@@ -123,6 +142,19 @@ fn form_submit(session: ActiveSession, jar: &CookieJar<'_>, form: Form<Notes<'_>
 #[get("/poll")]
 fn poll(_session: ActiveSession) -> Json {
     json!({ "ok": true })
+}
+
+/// Who is signed in, for the page's own scripts.
+#[get("/me")]
+fn me(session: ActiveSession, jar: &CookieJar<'_>) -> Json {
+    json!({ "user": user_name(jar), "expires_in": session.expires_in() })
+}
+
+/// Nobody signed in: `ActiveSession` forwards, and this rank-2 route answers
+/// (an expired session is not forwarded: it gets the crate's JSON 401).
+#[get("/me", rank = 2)]
+fn me_signed_out() -> Json {
+    json!({ "user": null })
 }
 
 #[get("/public")]

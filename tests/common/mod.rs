@@ -77,6 +77,24 @@ pub fn is_removal(set_cookie: &str) -> bool {
     set_cookie.contains("Max-Age=0")
 }
 
+fn cookie_name(set_cookie: &str) -> String {
+    set_cookie.split_once('=').map_or(set_cookie, |(name, _)| name).trim().to_string()
+}
+
+/// The cookie names this response removes, sorted (each once).
+pub fn removed(res: &LocalResponse<'_>) -> Vec<String> {
+    let mut names: Vec<String> = set_cookies(res).iter().filter(|c| is_removal(c)).map(|c| cookie_name(c)).collect();
+    names.sort();
+    names
+}
+
+/// The cookie names this response sets to a value (not removals), sorted.
+pub fn set_names(res: &LocalResponse<'_>) -> Vec<String> {
+    let mut names: Vec<String> = set_cookies(res).iter().filter(|c| !is_removal(c)).map(|c| cookie_name(c)).collect();
+    names.sort();
+    names
+}
+
 pub fn json_header() -> Header<'static> {
     Header::new("Accept", "application/json")
 }

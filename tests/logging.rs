@@ -1,0 +1,80 @@
+//! What the crate tells a developer through the `log` crate (as Rocket's own
+//! extensions do): a sign-in that sets none of `login_cookies`, a login
+//! cookie less strict than the stamp, plain HTTP in a production profile.
+//! One test, because a process has one logger.
+
+use std::sync::Mutex;
+
+use rocket::http::CookieJar;
+use rocket::local::blocking::Client;
+use rocket::{post, routes};
+use rocket_session_security::{Config, SessionSecurity, SessionTracker};
+
+static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            LINES.lock().unwrap().push(record.args().to_string());
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// The lines logged while `f` ran.
+fn logged(f: impl FnOnce()) -> Vec<String> {
+    LINES.lock().unwrap().clear();
+    f();
+    std::mem::take(&mut *LINES.lock().unwrap())
+}
+
+#[post("/login")]
+fn login(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) {
+    jar.add_private(("user_id", "42"));
+    tracker.sign_in();
+}
+
+#[post("/login-lax")]
+fn login_lax(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) {
+    jar.add_private(rocket::http::Cookie::build(("user_id", "42")).same_site(rocket::http::SameSite::Lax));
+    tracker.sign_in();
+}
+
+fn client(profile: &str, login_cookies: &[&str]) -> Client {
+    let config = Config { login_cookies: login_cookies.iter().map(|s| s.to_string()).collect(), ..Config::default() };
+    let figment =
+        rocket::Config::figment().select(profile).merge(("secret_key", "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="));
+    Client::untracked(
+        rocket::custom(figment).attach(SessionSecurity::with_config(config)).mount("/", routes![login, login_lax]),
+    )
+    .expect("launches")
+}
+
+#[test]
+fn the_crate_warns_where_a_mistake_would_otherwise_be_silent() {
+    // Ours first: Rocket then keeps it and leaves the level to us.
+    log::set_logger(&Capture).expect("no logger yet");
+    log::set_max_level(log::LevelFilter::Warn);
+
+    let good = client("debug", &["user_id"]);
+    assert_eq!(logged(|| drop(good.post("/login").dispatch())), Vec::<String>::new());
+
+    let typo = client("debug", &["userid"]);
+    let lines = logged(|| drop(typo.post("/login").dispatch()));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("sets none of login_cookies [\"userid\"]"), "{lines:?}");
+
+    let lax = logged(|| drop(good.post("/login-lax").dispatch()));
+    assert!(lax.iter().any(|l| l.contains("\"user_id\" is SameSite=Lax but the stamp is Strict")), "{lax:?}");
+
+    // Every profile but debug is production (Shield's rule), not only `release`.
+    let debug = logged(|| drop(client("debug", &["user_id"])));
+    assert!(!debug.iter().any(|l| l.contains("plain HTTP")), "{debug:?}");
+    let staging = logged(|| drop(client("staging", &["user_id"])));
+    assert!(staging.iter().any(|l| l.contains("profile staging runs without TLS")), "{staging:?}");
+}

@@ -1,0 +1,257 @@
+//! What a Rocket developer expects of an extension: guards that forward,
+//! only the crate's own rejections reshaped, a flash on the login page, a
+//! sentinel for a missing fairing, the timeouts hook after routing, and
+//! configuration given in code.
+
+mod common;
+
+use common::*;
+use rocket::http::{ContentType, CookieJar, Header, Status};
+use rocket::local::blocking::Client;
+use rocket::{catch, catchers, get, post, routes};
+use rocket_session_security::{
+    ActiveSession, Config, ManualClock, SessionRejected, SessionSecurity, SessionTracker, Timeouts,
+};
+use std::sync::{Arc, Mutex};
+
+#[post("/login")]
+fn login(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) {
+    jar.add_private(("user", "alice"));
+    tracker.sign_in();
+}
+
+#[get("/page")]
+fn page(_session: ActiveSession) -> &'static str {
+    "private"
+}
+
+#[get("/page", rank = 2)]
+fn page_signed_out() -> &'static str {
+    "welcome, stranger"
+}
+
+/// A handler that decides for itself what a missing session means.
+#[get("/own")]
+fn own_answer(session: Option<ActiveSession>) -> (Status, &'static str) {
+    match session {
+        Some(_) => (Status::Ok, "yours"),
+        None => (Status::Unauthorized, "the app's own 401"),
+    }
+}
+
+#[get("/result")]
+fn result_answer(session: Result<ActiveSession, SessionRejected>) -> String {
+    match session {
+        Ok(_) => "ok".into(),
+        Err(e) => format!("{e:?}"),
+    }
+}
+
+#[get("/whoami")]
+fn whoami(tracker: SessionTracker<'_>) -> String {
+    format!("{} {tracker:?}", tracker.is_signed_in())
+}
+
+fn config() -> Config {
+    Config { warn_after: 5, expire_after: 10, login_cookies: vec!["user".into()], ..Config::default() }
+}
+
+fn app(fairing: SessionSecurity) -> rocket::Rocket<rocket::Build> {
+    let figment = rocket::Config::figment().merge(("secret_key", SECRET)).merge(("log_level", "off"));
+    rocket::custom(figment)
+        .attach(fairing)
+        .mount("/", routes![login, page, page_signed_out, own_answer, result_answer, whoami])
+}
+
+fn client_with(clock: &ManualClock) -> Client {
+    Client::tracked(app(SessionSecurity::with_config(config()).clock(clock.clone()))).expect("launches")
+}
+
+#[test]
+fn nobody_signed_in_forwards_to_a_rank_2_route() {
+    let clock = ManualClock::new(START);
+    let client = client_with(&clock);
+    let res = client.get("/page").dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(set_cookies(&res), Vec::<String>::new(), "the rank-2 route's answer, as it wrote it");
+    assert_eq!(res.into_string().as_deref(), Some("welcome, stranger"));
+    client.post("/login").dispatch();
+    assert_eq!(client.get("/page").dispatch().into_string().as_deref(), Some("private"));
+    // Expired: not forwarded; the login redirect, cookies removed.
+    clock.advance(10);
+    let res = client.get("/page").dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(res.headers().get_one("Location"), Some("/login?next=/page"));
+    assert_eq!(removed(&res), [STAMP, "user"]);
+}
+
+#[test]
+fn without_a_fallback_a_forward_ends_in_the_crates_answer() {
+    let (client, _clock) = demo_with(vec![]);
+    let res = client.get("/form").dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    assert_eq!(res.headers().get_one("Location"), Some("/login?next=/form"));
+    assert_eq!(set_cookies(&res), Vec::<String>::new(), "no probe, no flash: nothing expired");
+    let res = client.get("/form").header(json_header()).dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(body_json(res), serde_json::json!({ "error": "not_signed_in" }));
+    // The demo's own fallback.
+    let res = client.get("/me").header(json_header()).dispatch();
+    assert_eq!((res.status(), body_json(res)), (Status::Ok, serde_json::json!({ "user": null })));
+}
+
+#[test]
+fn a_handlers_own_401_is_never_reshaped_but_expired_cookies_still_go() {
+    let clock = ManualClock::new(START);
+    let client = client_with(&clock);
+    for accept in ["text/html", "application/json"] {
+        let res = client.get("/own").header(Header::new("Accept", accept)).dispatch();
+        assert_eq!(res.status(), Status::Unauthorized, "{accept}");
+        assert!(res.headers().get_one("Location").is_none());
+        assert_eq!(set_cookies(&res), Vec::<String>::new(), "the guard's probe is stripped");
+        assert_eq!(res.into_string().as_deref(), Some("the app's own 401"));
+    }
+    client.post("/login").dispatch();
+    assert_eq!(client.get("/own").dispatch().into_string().as_deref(), Some("yours"));
+    clock.advance(10);
+    let res = client.get("/own").dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(removed(&res), [STAMP, "user"]);
+    assert_eq!(set_names(&res), Vec::<String>::new(), "no flash: the handler answered");
+    assert_eq!(res.into_string().as_deref(), Some("the app's own 401"));
+    // Rocket keeps a forward a forward through `Result`: nobody signed in is not an error.
+    let res = client.get("/result").dispatch();
+    assert_eq!(res.headers().get_one("Location"), Some("/login?next=/result"));
+    clock.advance(-20);
+    let stale = rocket_session_security::testing::session(client.rocket())
+        .private_login_cookie("user", "alice")
+        .signed_in_at(START - 100)
+        .last_activity(START - 100)
+        .cookies();
+    let res = client.get("/result").cookies(stale).dispatch();
+    assert_eq!(res.into_string().as_deref(), Some("Expired(Idle)"));
+}
+
+#[test]
+fn the_tracker_tells_whether_the_request_is_signed_in() {
+    let clock = ManualClock::new(START);
+    let client = client_with(&clock);
+    let anonymous = client.get("/whoami").dispatch().into_string().unwrap_or_default();
+    assert!(anonymous.starts_with("false SessionTracker { verdict: Anonymous"), "{anonymous}");
+    client.post("/login").dispatch();
+    assert!(client.get("/whoami").dispatch().into_string().unwrap_or_default().starts_with("true "));
+}
+
+#[test]
+fn the_login_page_gets_a_one_shot_flash_saying_why() {
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(10);
+    let res = client.get("/form").dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    let flash = set_cookies_named(&res, "_flash");
+    assert_eq!(flash.len(), 1, "{flash:?}");
+    assert!(flash[0].contains("Path=/") && flash[0].contains("Max-Age=300"), "{}", flash[0]);
+    let login = client.get("/login?next=/form").dispatch().into_string().unwrap_or_default();
+    assert!(
+        login.contains("<p class=\"notice\" role=\"status\">You were signed out after 10 s of inactivity.</p>"),
+        "{login}"
+    );
+    let again = client.get("/login?next=/form").dispatch().into_string().unwrap_or_default();
+    assert!(!again.contains("class=\"notice\""), "one-shot, like every flash");
+}
+
+#[test]
+fn the_flash_speaks_the_persons_language_and_names_the_reason() {
+    let (client, clock) = signed_in(vec![("absolute_timeout", 20.into())]);
+    for _ in 0..3 {
+        clock.advance(5);
+        client.get("/").dispatch();
+    }
+    clock.advance(5);
+    let res = client.get("/").header(Header::new("Accept-Language", "fr-CH, en;q=0.5")).dispatch();
+    assert_eq!(res.status(), Status::SeeOther);
+    let login = client.get("/login").dispatch().into_string().unwrap_or_default();
+    assert!(login.contains("Vous avez été déconnecté, car votre session a atteint sa durée maximale."), "{login}");
+}
+
+#[catch(401)]
+fn app_unauthorized() -> (ContentType, &'static str) {
+    (ContentType::Plain, "the app's 401 catcher")
+}
+
+#[test]
+fn an_apps_own_401_catcher_answers_the_crates_rejections() {
+    let clock = ManualClock::new(START);
+    let rocket =
+        app(SessionSecurity::with_config(config()).clock(clock.clone())).register("/", catchers![app_unauthorized]);
+    let client = Client::tracked(rocket).expect("no collision: the crate registers no catcher");
+    // `/own`'s rank... a route without fallback: forward, then the app's catcher.
+    #[get("/only")]
+    fn only(_s: ActiveSession) {}
+    let client = {
+        drop(client);
+        let rocket = app(SessionSecurity::with_config(config()).clock(clock.clone()))
+            .register("/", catchers![app_unauthorized])
+            .mount("/", routes![only]);
+        Client::tracked(rocket).expect("launches")
+    };
+    let res = client.get("/only").dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+    assert_eq!(res.into_string().as_deref(), Some("the app's 401 catcher"));
+    client.post("/login").dispatch();
+    clock.advance(10);
+    let res = client.get("/only").dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(removed(&res), [STAMP, "user"]);
+    assert_eq!(set_names(&res), ["_flash"], "its login page still learns why");
+    assert_eq!(res.into_string().as_deref(), Some("the app's 401 catcher"));
+}
+
+#[test]
+fn a_route_that_needs_the_fairing_stops_the_launch_without_it() {
+    let figment = rocket::Config::figment().merge(("secret_key", SECRET)).merge(("log_level", "off"));
+    for rocket in [
+        rocket::custom(figment.clone()).mount("/", routes![page]),
+        rocket::custom(figment.clone()).mount("/", routes![whoami]),
+    ] {
+        let error = Client::untracked(rocket).err().expect("the sentinel aborts the launch");
+        assert!(matches!(error.kind(), rocket::error::ErrorKind::SentinelAborts(_)), "{error}");
+    }
+    assert!(Client::untracked(
+        rocket::custom(figment).attach(SessionSecurity::default()).mount("/", routes![page, whoami])
+    )
+    .is_ok());
+}
+
+#[test]
+fn the_timeouts_hook_runs_after_routing_and_sees_the_route() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let clock = ManualClock::new(START);
+    let fairing = SessionSecurity::with_config(config()).clock(clock.clone()).timeouts(move |req, configured| {
+        let name = req.route().and_then(|r| r.name.as_deref()).unwrap_or("none").to_string();
+        record.lock().unwrap().push(name.clone());
+        if name == "page" {
+            Timeouts { warn_after: 1, expire_after: 2, ..configured }
+        } else {
+            configured
+        }
+    });
+    let client = Client::tracked(app(fairing)).expect("launches");
+    client.post("/login").dispatch();
+    clock.advance(3);
+    assert_eq!(client.get("/page").dispatch().status(), Status::SeeOther, "3 s idle ≥ the page's 2 s");
+    client.post("/login").dispatch();
+    clock.advance(3);
+    assert_eq!(client.get("/own").dispatch().into_string().as_deref(), Some("yours"), "3 s < 10 s");
+    assert_eq!(seen.lock().unwrap().as_slice(), ["page", "own_answer"]);
+}
+
+#[test]
+fn configuration_in_code_is_validated_like_rocket_toml() {
+    let bad = Config { warn_after: 20, expire_after: 10, ..Config::default() };
+    let figment = rocket::Config::figment().merge(("log_level", "off"));
+    let error = Client::untracked(rocket::custom(figment).attach(SessionSecurity::with_config(bad))).err();
+    assert!(matches!(error.map(|e| e.kind().to_string()), Some(kind) if kind.contains("fairing")));
+}
