@@ -215,7 +215,7 @@ fn a_route_that_needs_the_fairing_stops_the_launch_without_it() {
         rocket::custom(figment.clone()).mount("/", routes![page]),
         rocket::custom(figment.clone()).mount("/", routes![whoami]),
     ] {
-        let error = Client::untracked(rocket).err().expect("the sentinel aborts the launch");
+        let Err(error) = Client::untracked(rocket) else { panic!("the sentinel aborts the launch") };
         assert!(matches!(error.kind(), rocket::error::ErrorKind::SentinelAborts(_)), "{error}");
     }
     assert!(Client::untracked(
