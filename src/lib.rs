@@ -142,7 +142,9 @@ pub use fairing::SessionSecurity;
 pub use guard::{ActiveSession, SessionRejected, SessionTracker};
 pub use i18n::{Language, Texts};
 pub use redirect::safe_next;
-pub use snippet::{register_templates, Snippet, SNIPPET_TEMPLATE};
+pub use snippet::Snippet;
+#[cfg(feature = "tera")]
+pub use snippet::{register_templates, SNIPPET_TEMPLATE};
 pub use verdict::ExpiryReason;
 
 /// Internals for the crate's own benchmarks and fuzz targets (feature

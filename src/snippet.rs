@@ -1,33 +1,21 @@
 //! The HTML an app puts in its pages: stylesheet, warning dialog, cover and
 //! script tag, with every setting in `data-*` attributes (no inline script
-//! or style). Rendered from the crate's Tera templates, either by the crate
-//! ([`Snippet`]'s `Display`) or by the app's own Tera engine
-//! ([`register_templates`]).
+//! or style). Rendered by the crate itself ([`Snippet`]'s `Display`, for any
+//! template engine or none), or, with the default feature `tera`, by the
+//! app's own Tera engine from the crate's templates ([`register_templates`]);
+//! a test keeps the two renderings the same.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::fmt::Write as _;
 
-use rocket_dyn_templates::tera::{Context, Tera};
 use serde::Serialize;
 
 use crate::assets::Assets;
 use crate::config::{Config, Timeouts};
 use crate::i18n::Language;
 
-#[derive(rust_embed::Embed)]
-#[folder = "templates/"]
-struct TemplateFiles;
-
-/// The name to `{% include %}` in an app's Tera template (after
-/// [`register_templates`]): stylesheet, dialog, cover and script.
-///
-/// ```
-/// assert_eq!(rocket_session_security::SNIPPET_TEMPLATE, "session_security/all.html.tera");
-/// ```
-pub const SNIPPET_TEMPLATE: &str = "session_security/all.html.tera";
-
-/// The script tag alone (see [`Snippet::script_tag`]).
-const SCRIPT_TEMPLATE: &str = "session_security/script.html.tera";
+#[cfg(feature = "tera")]
+pub use tera_glue::{register_templates, SNIPPET_TEMPLATE};
 
 /// One plural form of the countdown, e.g. `("one", "{n} second")`.
 #[derive(Debug, Clone, Serialize)]
@@ -128,27 +116,6 @@ impl Snippet {
     /// }
     /// ```
     pub fn script_tag(&self) -> String {
-        match self.render(SCRIPT_TEMPLATE) {
-            Some(tag) => tag.trim().to_string(),
-            None => self.minimal_script_tag(),
-        }
-    }
-
-    fn render(&self, template: &str) -> Option<String> {
-        let mut context = Context::new();
-        context.insert("session_security", self);
-        match own_engine().render(template, &context) {
-            Ok(html) => Some(html),
-            Err(e) => {
-                log::error!("session security snippet failed to render ({e}); serving the bare script tag");
-                None
-            }
-        }
-    }
-
-    /// The script tag without the template engine: what a page gets should
-    /// the crate's templates ever fail to render (never silently nothing).
-    fn minimal_script_tag(&self) -> String {
         let attribute = |name: &str, value: &str| format!(" data-{name}=\"{}\"", escape_html(value));
         let mut tag = format!("<script src=\"{}\" defer data-session-security", escape_html(&self.js_url));
         for (name, value) in [
@@ -168,59 +135,105 @@ impl Snippet {
         tag.push_str("></script>");
         tag
     }
+
+    /// The warning dialog and the cover kept over a page with unsaved input
+    /// (the ids of django-session-security, so its styles carry over).
+    fn dialog(&self) -> String {
+        let e = escape_html;
+        let mut seconds = String::new();
+        for form in &self.seconds {
+            let _ = write!(seconds, " data-seconds-{}=\"{}\"", e(form.category), e(form.text));
+        }
+        format!(
+            concat!(
+                "<div id=\"session_security_warning\" class=\"session_security\" role=\"alertdialog\" aria-modal=\"true\"\n",
+                "     aria-labelledby=\"session_security_title\" aria-describedby=\"session_security_message\" lang=\"{lang}\" hidden{seconds}>\n",
+                "  <div class=\"session_security_overlay\"></div>\n",
+                "  <div class=\"session_security_modal\">\n",
+                "    <h2 id=\"session_security_title\">{title}</h2>\n",
+                "    <p id=\"session_security_message\">{message} {time_left} <span id=\"session_security_counter\"></span></p>\n",
+                "    <div class=\"session_security_actions\">\n",
+                "      <button type=\"button\" id=\"session_security_stay\">{stay}</button>\n",
+                "      <button type=\"button\" id=\"session_security_signout\">{sign_out}</button>\n",
+                "    </div>\n",
+                "  </div>\n",
+                "</div>\n",
+                "<div id=\"session_security_cover\" class=\"session_security_cover\" role=\"alert\" lang=\"{lang}\" hidden>\n",
+                "  <h2>{cover_title}</h2>\n",
+                "  <p>{cover_message} <a href=\"{login_url}\" target=\"_blank\" rel=\"noopener\">{cover_link}</a></p>\n",
+                "</div>"
+            ),
+            lang = e(self.lang),
+            seconds = seconds,
+            title = e(self.title),
+            message = e(self.message),
+            time_left = e(self.time_left),
+            stay = e(self.stay),
+            sign_out = e(self.sign_out),
+            cover_title = e(self.cover_title),
+            cover_message = e(self.cover_message),
+            login_url = e(&self.login_url),
+            cover_link = e(self.cover_link),
+        )
+    }
 }
 
 impl fmt::Display for Snippet {
-    /// Never fails (so `to_string()` never panics): should the templates fail
-    /// to render, the page gets the bare script tag, which still signs out.
+    /// The stylesheet link, the dialog, the cover and the script tag. Never
+    /// fails: `to_string()` cannot panic.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.render(SNIPPET_TEMPLATE) {
-            Some(html) => f.write_str(&html),
-            None => f.write_str(&self.minimal_script_tag()),
-        }
+        writeln!(f, "<link rel=\"stylesheet\" href=\"{}\">", escape_html(&self.css_url))?;
+        writeln!(f, "{}", self.dialog())?;
+        f.write_str(&self.script_tag())
     }
 }
 
-/// Adds the crate's templates to an app's Tera engine, so its pages can
-/// `{% include "session_security/all.html.tera" %}`. Templates the app
-/// already has under the same name are kept (so an app can override the
-/// dialog). Call it from `Template::custom`; never attach a second
-/// `Template::fairing()`.
-///
-/// ```
-/// use rocket_dyn_templates::Template;
-///
-/// let rocket = rocket::build().attach(Template::custom(|engines| {
-///     rocket_session_security::register_templates(&mut engines.tera);
-/// }));
-/// ```
-pub fn register_templates(tera: &mut Tera) {
-    let existing: Vec<String> = tera.get_template_names().map(str::to_string).collect();
-    let ours = templates().filter(|(name, _)| !existing.iter().any(|e| e == name));
-    if let Err(e) = tera.add_raw_templates(ours) {
-        log::error!("session security templates could not be registered: {e}");
-    }
-}
+/// The crate's templates for an app's own Tera engine (feature `tera`).
+#[cfg(feature = "tera")]
+mod tera_glue {
+    use rocket_dyn_templates::tera::Tera;
 
-fn templates() -> impl Iterator<Item = (String, String)> {
-    TemplateFiles::iter().filter_map(|name| {
-        let file = TemplateFiles::get(&name)?;
-        Some((name.to_string(), String::from_utf8_lossy(&file.data).into_owned()))
-    })
-}
+    #[derive(rust_embed::Embed)]
+    #[folder = "templates/"]
+    struct TemplateFiles;
 
-/// The crate's own engine, for `Snippet`'s `Display`.
-fn own_engine() -> &'static Tera {
-    static ENGINE: OnceLock<Tera> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let mut tera = Tera::default();
-        tera.autoescape_on(vec![".html.tera"]);
-        tera.set_escape_fn(escape_html);
-        if let Err(e) = tera.add_raw_templates(templates()) {
-            log::error!("session security templates do not parse: {e}");
+    /// The name to `{% include %}` in an app's Tera template (after
+    /// [`register_templates`]): stylesheet, dialog, cover and script.
+    ///
+    /// ```
+    /// assert_eq!(rocket_session_security::SNIPPET_TEMPLATE, "session_security/all.html.tera");
+    /// ```
+    pub const SNIPPET_TEMPLATE: &str = "session_security/all.html.tera";
+
+    /// Adds the crate's templates to an app's Tera engine, so its pages can
+    /// `{% include "session_security/all.html.tera" %}` with
+    /// `session_security` in the context ([`Snippet`](crate::Snippet) from
+    /// [`ActiveSession::snippet`](crate::ActiveSession::snippet)). Templates
+    /// the app already has under the same name are kept (so an app can
+    /// override the dialog). Call it from `Template::custom`; never attach a
+    /// second `Template::fairing()`. Needs the default feature `tera`.
+    ///
+    /// ```
+    /// use rocket_dyn_templates::Template;
+    ///
+    /// let rocket = rocket::build().attach(Template::custom(|engines| {
+    ///     rocket_session_security::register_templates(&mut engines.tera);
+    /// }));
+    /// ```
+    pub fn register_templates(tera: &mut Tera) {
+        let existing: Vec<String> = tera.get_template_names().map(str::to_string).collect();
+        let ours = templates().filter(|(name, _)| !existing.iter().any(|e| e == name));
+        if let Err(e) = tera.add_raw_templates(ours) {
+            log::error!("session security templates could not be registered: {e}");
         }
-        tera
-    })
+    }
+
+    pub(super) fn templates() -> impl Iterator<Item = (String, String)> {
+        TemplateFiles::iter().filter_map(|name| {
+            let file = TemplateFiles::get(&name)?;
+            Some((name.to_string(), String::from_utf8_lossy(&file.data).into_owned()))
+        })
+    }
 }
 
 /// HTML escaping for text and quoted attributes; unlike Tera's default it
@@ -265,6 +278,7 @@ mod tests {
             "data-ping-url=\"/session-security/ping\"",
             "data-login-url=\"/login\"",
             "data-logout-method=\"post\"",
+            "data-person=\"p3rs0n\"",
             "data-seconds-one=\"{n} second\"",
             "Stay signed in",
             "Sign out now",
@@ -281,20 +295,15 @@ mod tests {
 
     #[test]
     fn the_script_tag_alone_has_the_settings_and_no_dialog() {
-        let tag = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English, String::new())
-            .script_tag();
+        let snippet = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English, String::new());
+        let tag = snippet.script_tag();
         assert!(tag.starts_with("<script src=\"/session-security/static/session-security."), "{tag}");
-        assert!(tag.contains("data-ping-url=\"/session-security/ping\"") && tag.ends_with("</script>"), "{tag}");
-        assert!(!tag.contains("session_security_warning") && !tag.contains("<link"), "{tag}");
-        // Without the engine, the same settings.
-        let minimal = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English, String::new())
-            .minimal_script_tag();
         for attribute in ["data-ping-url=\"/session-security/ping\"", "data-expire-after=\"600\"", "data-person=\"\""] {
-            assert!(minimal.contains(attribute), "{minimal}");
+            assert!(tag.contains(attribute), "{tag}");
         }
-        let all = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English, String::new())
-            .to_string();
-        assert!(all.contains(&tag), "the full snippet embeds the same tag");
+        assert!(tag.ends_with("></script>"), "{tag}");
+        assert!(!tag.contains("session_security_warning") && !tag.contains("<link"), "{tag}");
+        assert!(snippet.to_string().contains(&tag), "the full snippet embeds the same tag");
     }
 
     #[test]
@@ -307,21 +316,57 @@ mod tests {
         assert!(html.contains("lang=\"fr\""));
     }
 
-    #[test]
-    fn app_engine_gets_the_same_templates_and_keeps_its_overrides() {
-        let mut tera = Tera::default();
-        tera.add_raw_template("session_security/dialog.html.tera", "custom dialog").unwrap();
-        register_templates(&mut tera);
-        tera.add_raw_template("page.html", "<body>{% include \"session_security/all.html.tera\" %}</body>").unwrap();
-        let mut context = Context::new();
-        context.insert(
-            "session_security",
-            &Snippet::new(&Config::default(), Config::default().timeouts(), Language::German, String::new()),
-        );
-        let html = tera.render("page.html", &context).unwrap();
-        assert!(html.contains("custom dialog"));
-        assert!(html.contains("data-session-security"));
-        let empty = tera.render("page.html", &Context::new()).unwrap();
-        assert_eq!(empty, "<body></body>");
+    #[cfg(feature = "tera")]
+    mod with_tera {
+        use super::*;
+        use rocket_dyn_templates::tera::{Context, Tera};
+
+        fn app_engine() -> Tera {
+            let mut tera = Tera::default();
+            tera.autoescape_on(vec![".html.tera", ".html"]);
+            register_templates(&mut tera);
+            tera
+        }
+
+        /// Whitespace between tags and runs of spaces do not matter to a browser.
+        fn normalized(html: &str) -> String {
+            html.split_whitespace().collect::<Vec<_>>().join(" ").replace("> <", "><")
+        }
+
+        #[test]
+        fn the_crates_rendering_and_the_tera_templates_agree() {
+            let mut tera = app_engine();
+            // Tera's default escaper also writes '/' as &#x2F;, which browsers read as '/'.
+            tera.set_escape_fn(escape_html);
+            let tricky = Config { login_url: "/login?a=\"<b>&c='d'".into(), ..Config::default() };
+            for config in [Config::default(), tricky] {
+                for &language in Language::ALL {
+                    let snippet = Snippet::new(&config, config.timeouts(), language, "p-1_x".into());
+                    let mut context = Context::new();
+                    context.insert("session_security", &snippet);
+                    let from_tera = tera.render(SNIPPET_TEMPLATE, &context).expect("renders");
+                    assert_eq!(normalized(&from_tera), normalized(&snippet.to_string()), "{language:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn app_engine_gets_the_same_templates_and_keeps_its_overrides() {
+            let mut tera = Tera::default();
+            tera.add_raw_template("session_security/dialog.html.tera", "custom dialog").unwrap();
+            register_templates(&mut tera);
+            tera.add_raw_template("page.html", "<body>{% include \"session_security/all.html.tera\" %}</body>")
+                .unwrap();
+            let mut context = Context::new();
+            context.insert(
+                "session_security",
+                &Snippet::new(&Config::default(), Config::default().timeouts(), Language::German, String::new()),
+            );
+            let html = tera.render("page.html", &context).unwrap();
+            assert!(html.contains("custom dialog"));
+            assert!(html.contains("data-session-security"));
+            let empty = tera.render("page.html", &Context::new()).unwrap();
+            assert_eq!(empty, "<body></body>");
+        }
     }
 }
