@@ -4,21 +4,24 @@
 # the instructions go. User space only (the kernel's share is not counted).
 #
 #   bench/callgrind.sh guarded        # or: plain, floor
-#   callgrind_annotate --inclusive=yes target/callgrind/guarded.out | less
+#   callgrind_annotate --inclusive=yes target/callgrind/guarded.out | less   (or $CARGO_TARGET_DIR/callgrind)
 #
 # The server runs under callgrind (about 50 times slower), signed in as in
 # bench/load.sh; after a 3 s warm-up the counters are zeroed, wrk drives it
 # for DURATION s (default 10) with 8 connections, and the counters are dumped
-# to target/callgrind/<mode>.out. Settings: DURATION, PORT (default 18083),
-# BIN (default target/release/examples/bench_server; build it first).
+# to $CARGO_TARGET_DIR/callgrind/<mode>.out (target/ without it). Settings: DURATION, PORT (default 18083),
+# BIN (default $CARGO_TARGET_DIR or target/, then release/examples/bench_server;
+# build it first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MODE=${1:?usage: bench/callgrind.sh plain|guarded|floor}
 DURATION=${DURATION:-10}
 PORT=${PORT:-18083}
-BIN=${BIN:-target/release/examples/bench_server}
-OUT=target/callgrind
+# Where cargo builds: CARGO_TARGET_DIR when set, as cargo itself does.
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+BIN=${BIN:-$TARGET_DIR/release/examples/bench_server}
+OUT=$TARGET_DIR/callgrind
 for tool in valgrind callgrind_control callgrind_annotate wrk curl; do
   command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
 done

@@ -48,7 +48,8 @@
 # (default 5), A_SIGNED_IN (default 1), FLOOR (default 1), PORT_A / PORT_B /
 # PORT_F (default 18081/18082/18084), SERVER_CORE / CLIENT_CORE (default
 # 0 / 1), NO_BUILD=1 to skip the build, BIN (default
-# target/release/examples/bench_server) to measure another build,
+# $CARGO_TARGET_DIR/release/examples/bench_server, target/ without it) to
+# measure another build,
 # B_MODE=plain to run A against itself (the noise floor: the ratio should
 # be 1).
 set -euo pipefail
@@ -74,7 +75,9 @@ B_MODE=${B_MODE:-guarded}
 SERVER_CORE=${SERVER_CORE:-0}
 CLIENT_CORE=${CLIENT_CORE:-1}
 WARMUP=2
-BIN=${BIN:-target/release/examples/bench_server}
+# Where cargo builds: CARGO_TARGET_DIR when set, as cargo itself does.
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+BIN=${BIN:-$TARGET_DIR/release/examples/bench_server}
 
 if [ "$ROUNDS" -lt 5 ]; then
   echo "ROUNDS must be at least 5" >&2

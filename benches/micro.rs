@@ -58,7 +58,7 @@ fn main() {
     // `cargo bench` passes `--bench`; any other argument filters by name.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
     let run = |name: &str, f: &mut dyn FnMut() -> f64| {
-        if filter.as_deref().map_or(true, |want| name.contains(want)) {
+        if filter.as_deref().is_none_or(|want| name.contains(want)) {
             println!("{name}: {:.1} ns/call", f());
         }
     };

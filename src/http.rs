@@ -115,7 +115,7 @@ pub(crate) fn drop_set_cookie(res: &mut Response<'_>, name: &str) {
     let kept: Vec<String> = res
         .headers()
         .get("Set-Cookie")
-        .filter(|value| value.split_once('=').map_or(true, |(n, _)| n.trim() != name))
+        .filter(|value| value.split_once('=').is_none_or(|(n, _)| n.trim() != name))
         .map(str::to_string)
         .collect();
     res.remove_header("Set-Cookie");

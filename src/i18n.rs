@@ -106,7 +106,7 @@ impl Language {
             let tag = parts.next().unwrap_or("");
             let weight = parts.find_map(|p| p.trim().strip_prefix("q=")).map_or(Some(1000), parse_weight);
             if let (Some(language), Some(weight)) = (Language::from_tag(tag), weight) {
-                if weight > 0 && best.map_or(true, |(_, w)| weight > w) {
+                if weight > 0 && best.is_none_or(|(_, w)| weight > w) {
                     best = Some((language, weight));
                 }
             }

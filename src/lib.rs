@@ -7,19 +7,24 @@
 //!
 //! 1. **Stamp.** [`SessionSecurity`] (a fairing) keeps the sign-in time and
 //!    the last activity of each signed-in browser in one private cookie
-//!    (AES-256-GCM under the app's `secret_key`, `HttpOnly`, `SameSite`). No
-//!    server-side storage: any number of instances sharing `secret_key`
-//!    serve the same users.
-//! 2. **Classification.** Each request is decrypted and classified once:
-//!    anonymous, active (idle for so many seconds) or expired (idle,
-//!    absolute lifetime, or unreadable — fail closed).
-//! 3. **Guard.** [`ActiveSession`] lets active sessions through. Otherwise a
-//!    page navigation gets `303` to `login_url?next=<path>` (always a local
-//!    path, see [`safe_next`]) and an API call a JSON `401`; an expired
-//!    session's cookies are removed.
+//!    (AES-256-GCM under a key derived from the app's `secret_key`,
+//!    `HttpOnly`, `SameSite=Strict`), **bound to the sign-in**: it seals a
+//!    keyed digest of the app's login cookies, so a stamp is worth nothing
+//!    with anyone else's login cookie. No server-side storage: any number of
+//!    instances sharing `secret_key` serve the same users.
+//! 2. **Classification.** Each request is read once (one decryption, one
+//!    keyed hash) and decided once, after routing: anonymous, active (idle
+//!    for so many seconds) or expired (idle, absolute lifetime, or invalid —
+//!    unreadable, or not bound to these login cookies: fail closed).
+//! 3. **Guard.** [`ActiveSession`] lets active sessions through. Nobody
+//!    signed in: it *forwards* (a `rank = 2` route may answer). Expired: its
+//!    cookies are removed. When no route of the app answers, a page
+//!    navigation gets `303` to `login_url?next=<path>` (always a local path,
+//!    see [`safe_next`]) with a flash message saying why, and an API call a
+//!    JSON `401`. A response a handler wrote itself is never changed.
 //! 4. **Ping.** `POST {base}/ping?idle_for=N` lets the browser report its
 //!    idle time and learn the server's, merged across tabs and devices; it is
-//!    passive, checked for cross-site use, and never revives a dead session.
+//!    passive, refuses cross-site calls, and never revives a dead session.
 //! 5. **Browser.** [`ActiveSession::snippet`] renders the dialog and the
 //!    script tag: a warning with a live countdown at `warn_after`, cross-tab
 //!    sync, and on expiry a hidden page and the login page.
@@ -28,6 +33,7 @@
 //!
 //! ```no_run
 //! use rocket::http::CookieJar;
+//! use rocket::request::FlashMessage;
 //! use rocket::response::{content::RawHtml, Redirect};
 //! use rocket_session_security::{ActiveSession, SessionSecurity, SessionTracker};
 //!
@@ -35,7 +41,7 @@
 //! fn rocket() -> _ {
 //!     rocket::build()
 //!         .attach(SessionSecurity::fairing())
-//!         .mount("/", rocket::routes![index, login, logout])
+//!         .mount("/", rocket::routes![index, login_page, login, logout])
 //! }
 //!
 //! #[rocket::get("/")]
@@ -43,10 +49,17 @@
 //!     RawHtml(format!("<!doctype html><title>CRM</title><p>Customer data</p>{}", session.snippet()))
 //! }
 //!
+//! #[rocket::get("/login")]
+//! fn login_page(flash: Option<FlashMessage<'_>>) -> RawHtml<String> {
+//!     // After an expiry: "You were signed out after 10 min of inactivity."
+//!     let notice = flash.map(|f| f.message().to_string()).unwrap_or_default();
+//!     RawHtml(format!("<p>{notice}</p><form method=post action=/login>…</form>"))
+//! }
+//!
 //! #[rocket::post("/login")]
 //! fn login(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) -> Redirect {
 //!     jar.add_private(("user_id", "42")); // after checking the password
-//!     tracker.sign_in();
+//!     tracker.sign_in(); // binds the stamp to the user_id cookie just set
 //!     Redirect::to("/")
 //! }
 //!
@@ -59,8 +72,9 @@
 //!
 //! # Configuration
 //!
-//! `[default.session_security]` in `Rocket.toml`; see [`Config`] for every
-//! key and its default. A bad value or an unknown key stops the launch with a
+//! `[default.session_security]` in `Rocket.toml`, or a [`Config`] given in
+//! code with [`SessionSecurity::with_config`]; see [`Config`] for every key
+//! and its default. A bad value or an unknown key stops the launch with a
 //! message naming the key.
 //!
 //! ```toml
@@ -74,31 +88,40 @@
 //! # How expiry is decided
 //!
 //! * idle ≥ `expire_after` → expired (idle); age ≥ `absolute_timeout` (unless
-//!   `0`) → expired (absolute); a stamp that does not decrypt or parse, or a
-//!   login cookie without a stamp → expired (invalid);
-//! * otherwise active; a response that is not passive re-issues the stamp
-//!   with last activity = now, only ever forwards;
+//!   `0`) → expired (absolute); a stamp that does not decrypt or parse, a
+//!   login cookie without a stamp, or a stamp made for another sign-in than
+//!   the login cookies name → expired (invalid);
+//! * a stamp without any login cookie (a link from another site carries only
+//!   `Lax` cookies) → anonymous for that request, nothing removed;
+//! * otherwise active. The person's own requests move the last activity
+//!   forward (never back, never into the future): not passive paths
+//!   (matched as Rocket routes them), not requests no route answered, not
+//!   subresources or unasked navigations from other sites or sibling
+//!   subdomains (`Sec-Fetch-Site: cross-site | same-site`, unless a click
+//!   started a top-level navigation: `Sec-Fetch-User: ?1`);
 //! * the ping moves last activity to `now − idle_for` when that is more
 //!   recent, never into the future, and only for a session still active.
 //!
 //! # Testing your app
 //!
 //! Give the fairing a [`ManualClock`] and move it instead of sleeping, or
-//! hand a request a stamp of your choosing ([`testing::stamp`]):
+//! hand a request a session of your choosing ([`testing::session`]):
 //!
 //! ```
 //! # #[macro_use] extern crate rocket;
+//! use rocket::http::CookieJar;
 //! use rocket::local::blocking::Client;
-//! use rocket_session_security::{ActiveSession, ManualClock, SessionSecurity, SessionTracker};
+//! use rocket_session_security::{ActiveSession, Config, ManualClock, SessionSecurity, SessionTracker};
 //!
 //! #[get("/")]
 //! fn page(_s: ActiveSession) -> &'static str { "secret" }
 //! #[post("/login")]
-//! fn login(t: SessionTracker<'_>) { t.sign_in() }
+//! fn login(jar: &CookieJar<'_>, t: SessionTracker<'_>) { jar.add_private(("user_id", "42")); t.sign_in() }
 //!
 //! let clock = ManualClock::starting_now();
+//! let config = Config { login_cookies: vec!["user_id".into()], ..Config::default() };
 //! let rocket = rocket::build()
-//!     .attach(SessionSecurity::fairing().clock(clock.clone()))
+//!     .attach(SessionSecurity::with_config(config).clock(clock.clone()))
 //!     .mount("/", routes![page, login]);
 //! let client = Client::tracked(rocket).unwrap();
 //! client.post("/login").dispatch();
@@ -106,6 +129,22 @@
 //! clock.advance(600); // the default expire_after
 //! assert_eq!(client.get("/").dispatch().status().code, 303);
 //! ```
+//!
+//! # Features
+//!
+//! * `tera` (default): [`register_templates`], the crate's templates for an
+//!   app's `rocket_dyn_templates` Tera engine. Without it no Tera is built;
+//!   [`Snippet`] renders itself for any engine.
+//!
+//! # Layers
+//!
+//! Each module uses only those below it, so a request's data flows one way
+//! (request → one read → one verdict → guard or ping → the response writes
+//! the stamp once): `fairing` · `guard`, `ping`, `testing` · `context`
+//! (shared state, the request's record), `answer` (JSON, the login redirect)
+//! · `verdict` (the pure decision), `http` (headers and cookies), `snippet` ·
+//! `config` · `binding` (the keyed tags) · `stamp`, `clock`, `assets`,
+//! `i18n`, `redirect`.
 
 #![deny(missing_docs)]
 
@@ -115,9 +154,7 @@ pub mod guide {
     pub mod migrating_from_django_session_security {}
 }
 
-// Layers, each file using only those below it:
-// 7 lib · 6 fairing · 5 guard, ping, testing · 4 context, answer ·
-// 3 verdict, http, snippet · 2 config, binding · 1 stamp, clock, assets, i18n, redirect
+// Layers (see the front page): each file uses only those below it.
 mod answer;
 mod assets;
 mod binding;

@@ -34,7 +34,7 @@ const SEALED_LEN: usize = NONCE_LEN + PLAIN_LEN + TAG_LEN;
 /// The length of every stamp cookie value (69 bytes make 92 base64
 /// characters, no padding).
 pub const ENCODED_LEN: usize = SEALED_LEN / 3 * 4;
-const _: () = assert!(SEALED_LEN % 3 == 0, "a padded value would need percent-encoding");
+const _: () = assert!(SEALED_LEN.is_multiple_of(3), "a padded value would need percent-encoding");
 /// The HKDF info that makes the stamp key from Rocket's master key.
 pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v3 AES-256-GCM + HMAC-SHA256";
 
