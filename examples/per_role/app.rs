@@ -11,7 +11,8 @@
 //!   `data-warn-after` / `data-expire-after` carry the same values;
 //! - the hook fails closed: a missing, forged or unreadable `role` cookie
 //!   gets the short timing, so nobody lengthens their own timeout by
-//!   tampering with a cookie.
+//!   tampering with a cookie; and since `role` is in `login_cookies`, the
+//!   stamp is bound to it: a forged or missing one ends the session outright.
 //!
 //! The hook runs only for requests with a session stamp; the configured
 //! `warn_after` / `expire_after` are unused once someone is signed in.
