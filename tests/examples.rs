@@ -359,6 +359,10 @@ fn plain_html_expiry_redirects_and_sign_out_ends_the_session() {
     let res = client.get("/account?tab=2").dispatch();
     assert_eq!((res.status(), location(&res).as_deref()), (Status::SeeOther, Some("/login?next=/account%3Ftab%3D2")));
     assert!(client.cookies().get("user").is_none() && client.cookies().get(STAMP).is_none());
+    // The login page says why, once.
+    let login = client.get("/login?next=/account%3Ftab%3D2").dispatch().into_string().unwrap_or_default();
+    assert!(login.contains("<p role=\"status\">You were signed out after 45 s of inactivity.</p>"), "{login}");
+    assert!(!client.get("/login").dispatch().into_string().unwrap_or_default().contains("role=\"status\""));
     assert_eq!(client.get("/").dispatch().status(), Status::SeeOther);
 
     assert_eq!(location(&sign_in(&client, "alice", "/")).as_deref(), Some("/"));

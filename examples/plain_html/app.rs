@@ -18,6 +18,7 @@ use std::fmt;
 use rocket::figment::{util::map, value::Value, Figment};
 use rocket::form::{Form, FromForm};
 use rocket::http::{CookieJar, Header};
+use rocket::request::FlashMessage;
 use rocket::response::{content::RawHtml, Redirect};
 use rocket::{get, post, routes, Build, Either, Rocket};
 use rocket_session_security::{safe_next, ActiveSession, SessionSecurity, SessionTracker};
@@ -119,11 +120,13 @@ fn user_name(jar: &CookieJar<'_>) -> String {
 }
 
 /// The login form; after a failed attempt it keeps the user name typed.
-fn login_form(next: &str, username: &str, error: bool) -> RawHtml<String> {
+fn login_form(next: &str, username: &str, error: bool, notice: Option<&str>) -> RawHtml<String> {
     let error = if error { "<p role=\"alert\">Wrong user name or password.</p>\n" } else { "" };
+    // Why the person is here again, from the crate's flash message after an expiry.
+    let notice = notice.map(|n| format!("<p role=\"status\">{}</p>\n", Text(n))).unwrap_or_default();
     let main = format!(
         r#"<h1>Sign in</h1>
-{error}<form method="post" action="/login">
+{notice}{error}<form method="post" action="/login">
 <input type="hidden" name="next" value="{next}">
 <p><label for="username">User name</label> <input id="username" name="username" value="{username}" autocomplete="username" required autofocus></p>
 <p><label for="password">Password</label> <input id="password" type="password" name="password" autocomplete="current-password" required> (<code>demo</code>)</p>
@@ -137,8 +140,9 @@ fn login_form(next: &str, username: &str, error: bool) -> RawHtml<String> {
 }
 
 #[get("/login?<next>")]
-fn login_page(next: Option<&str>) -> RawHtml<String> {
-    login_form(next.and_then(safe_next).unwrap_or("/"), "", false)
+fn login_page(next: Option<&str>, flash: Option<FlashMessage<'_>>) -> RawHtml<String> {
+    let notice = flash.as_ref().filter(|f| f.kind().starts_with("session_security:")).map(|f| f.message());
+    login_form(next.and_then(safe_next).unwrap_or("/"), "", false, notice)
 }
 
 #[derive(FromForm)]
@@ -157,7 +161,7 @@ fn login_submit(
     let next = form.next.and_then(safe_next).unwrap_or("/");
     let username = form.username.map(str::trim).unwrap_or_default();
     if username.is_empty() || form.password != Some("demo") {
-        return Either::Right(login_form(next, username, true));
+        return Either::Right(login_form(next, username, true, None));
     }
     jar.add_private((USER_COOKIE, username.to_string()));
     tracker.sign_in();
