@@ -65,7 +65,7 @@ fn main() {
 
     let codec = StampCodec::new(&cookie::Key::from(&[7u8; 64]), "session_security");
     let now = 1_764_000_000_i64;
-    let stamp = Stamp { signed_in_at: now - 3_600, last_activity: now - 42, login_tag: [3; 12], person_tag: [4; 12] };
+    let stamp = Stamp { signed_in_at: now - 3_600, last_activity: now - 42, login_tag: [3; 8], person_tag: [4; 16] };
     let sealed = codec.seal(stamp);
     assert_eq!(codec.open(&sealed), Ok(stamp));
     // Decodes to the right length but is not authentic: the cost of a forged cookie.
@@ -95,9 +95,9 @@ fn main() {
     run("classify", &mut || {
         measure(|| classify(black_box(StampCookie::Present(stamp)), black_box(Login::Bound), black_box(now), &timeouts))
     });
-    // The per-request binding check: one HMAC of a private login cookie as sent (Rocket's format,
-    // 12-byte nonce + "42" + 16-byte tag in standard base64).
-    let binder = Binder::new(&[5; 32]);
+    // The per-request binding check: one SipHash of a private login cookie as sent (Rocket's
+    // format, 12-byte nonce + "42" + 16-byte tag in standard base64).
+    let binder = Binder::new(&[5; 16], &[6; 32]);
     let mut login: LoginValues<'_> = [None; MAX_LOGIN_COOKIES];
     login[0] = Some("R5pGbhvMQbSAXO3kfRTq2dT6m3JgJ6UzEeZ9Ymv5s+w4QkE=");
     run("login_tag", &mut || measure(|| binder.login_tag(black_box(&login))));

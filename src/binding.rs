@@ -1,11 +1,15 @@
-//! What ties a stamp to the sign-in it was made for: two keyed digests
-//! (HMAC-SHA256 under the stamp's derived MAC key, truncated to 96 bits),
-//! sealed inside the stamp and never shown in clear.
+//! What ties a stamp to the sign-in it was made for: two keyed digests under
+//! keys derived with the stamp's own (HKDF of Rocket's master key), sealed
+//! inside the stamp and never shown in clear.
 //!
-//! * The **login tag** digests the configured login cookies' values exactly
-//!   as the browser sends them. Every request recomputes it (one HMAC of a
-//!   few dozen bytes, no decryption) and compares.
-//! * The **person tag** digests *who* signed in: each login cookie's
+//! * The **login tag** (SipHash-2-4, 64 bits) digests the configured login
+//!   cookies' values exactly as the browser sends them. Every request
+//!   recomputes it and compares: SipHash is a keyed PRF made for short
+//!   inputs, a few dozen nanoseconds for a cookie, where HMAC-SHA256 costs
+//!   two SHA-256 blocks; and the tag is never seen, so 64 bits leave nothing
+//!   to guess offline.
+//! * The **person tag** (HMAC-SHA256 cut to 128 bits) digests *who* signed
+//!   in: each login cookie's
 //!   decrypted value when it is a Rocket private cookie under the app's key,
 //!   else its plain value. A private cookie re-issued by the app gets a new
 //!   nonce, so a new login tag, but keeps its person tag: the crate then
@@ -16,10 +20,13 @@
 //! Each cookie enters the digest as its index in `login_cookies` and its
 //! length-prefixed value, so no two different sets of cookies digest alike.
 
+use std::hash::Hasher;
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use siphasher::sip::SipHasher24;
 
-use crate::stamp::{Tag, TAG_BYTES};
+use crate::stamp::{LoginTag, PersonTag, PERSON_TAG_BYTES};
 
 /// At most this many `login_cookies` (checked in the configuration): the
 /// request's values fit on the stack.
@@ -29,61 +36,68 @@ pub const MAX_LOGIN_COOKIES: usize = 8;
 /// by their index in `login_cookies`.
 pub type LoginValues<'a> = [Option<&'a str>; MAX_LOGIN_COOKIES];
 
-const LOGIN_DOMAIN: u8 = b'L';
 const PERSON_DOMAIN: u8 = b'P';
 const BROWSER_DOMAIN: u8 = b'B';
 
-/// Makes the binding tags under one key. The keyed HMAC state is made once;
-/// each tag clones it.
+/// Makes the binding tags under their keys. The keyed HMAC state is made
+/// once; each person tag clones it.
 #[derive(Clone)]
 pub struct Binder {
+    login_key: [u8; 16],
     mac: Hmac<Sha256>,
 }
 
+/// `index ‖ length ‖ value` of each value: no two different sets digest alike.
+fn feed<'a>(mut update: impl FnMut(&[u8]), values: impl Iterator<Item = (usize, &'a [u8])>) {
+    for (index, value) in values {
+        update(&[index as u8]);
+        update(&(value.len() as u32).to_be_bytes());
+        update(value);
+    }
+}
+
 impl Binder {
-    /// A binder keyed with the stamp's derived MAC key.
-    pub fn new(key: &[u8; 32]) -> Self {
-        Binder { mac: Hmac::new_from_slice(key).expect("HMAC takes any key length") }
+    /// A binder keyed with the stamp's derived login and person keys.
+    pub fn new(login_key: &[u8; 16], person_key: &[u8; 32]) -> Self {
+        Binder { login_key: *login_key, mac: Hmac::new_from_slice(person_key).expect("HMAC takes any key length") }
     }
 
-    fn digest<'a>(&self, domain: u8, values: impl Iterator<Item = (usize, &'a [u8])>) -> Tag {
+    fn hmac<'a>(&self, domain: u8, values: impl Iterator<Item = (usize, &'a [u8])>) -> PersonTag {
         let mut mac = self.mac.clone();
         mac.update(&[domain]);
-        for (index, value) in values {
-            mac.update(&[index as u8]);
-            mac.update(&(value.len() as u32).to_be_bytes());
-            mac.update(value);
-        }
+        feed(|bytes| mac.update(bytes), values);
         let full = mac.finalize().into_bytes();
-        let mut tag = [0u8; TAG_BYTES];
-        tag.copy_from_slice(&full[..TAG_BYTES]);
+        let mut tag = [0u8; PERSON_TAG_BYTES];
+        tag.copy_from_slice(&full[..PERSON_TAG_BYTES]);
         tag
     }
 
     /// The login tag of the values as the browser sends them.
-    pub fn login_tag(&self, values: &LoginValues<'_>) -> Tag {
-        self.digest(LOGIN_DOMAIN, present(values).map(|(i, v)| (i, v.as_bytes())))
+    pub fn login_tag(&self, values: &LoginValues<'_>) -> LoginTag {
+        let mut hasher = SipHasher24::new_with_key(&self.login_key);
+        feed(|bytes| hasher.write(bytes), present(values).map(|(i, v)| (i, v.as_bytes())));
+        hasher.finish().to_be_bytes()
     }
 
     /// The person tag of identities (decrypted values, see [`identity`]).
-    pub fn person_tag<'a>(&self, identities: impl Iterator<Item = (usize, &'a [u8])>) -> Tag {
-        self.digest(PERSON_DOMAIN, identities)
+    pub fn person_tag<'a>(&self, identities: impl Iterator<Item = (usize, &'a [u8])>) -> PersonTag {
+        self.hmac(PERSON_DOMAIN, identities)
     }
 
-    /// What the browser is shown for a person tag: base64url of a digest of
-    /// it, 16 characters; `""` when no login cookie was configured or seen
-    /// (nobody to tell apart).
-    pub fn browser_tag(&self, person_tag: &Tag) -> String {
-        if *person_tag == [0; TAG_BYTES] {
+    /// What the browser is shown for a person tag: base64url of 12 bytes of a
+    /// digest of it, 16 characters; `""` when no login cookie was configured
+    /// or seen (nobody to tell apart).
+    pub fn browser_tag(&self, person_tag: &PersonTag) -> String {
+        if *person_tag == [0; PERSON_TAG_BYTES] {
             return String::new();
         }
-        let digest = self.digest(BROWSER_DOMAIN, std::iter::once((0, person_tag.as_slice())));
-        base64url(&digest)
+        let digest = self.hmac(BROWSER_DOMAIN, std::iter::once((0, person_tag.as_slice())));
+        base64url(&digest[..12])
     }
 }
 
 /// Equal tags, compared in constant time.
-pub fn ct_eq(a: &Tag, b: &Tag) -> bool {
+pub fn ct_eq<const N: usize>(a: &[u8; N], b: &[u8; N]) -> bool {
     a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
@@ -115,18 +129,19 @@ pub fn identity(key: &cookie::Key, name: &str, value: &str) -> Vec<u8> {
 }
 
 /// The person tag of a set of login cookie values (`names` by index).
-pub fn person_tag_of(binder: &Binder, key: &cookie::Key, names: &[String], values: &LoginValues<'_>) -> Tag {
+pub fn person_tag_of(binder: &Binder, key: &cookie::Key, names: &[String], values: &LoginValues<'_>) -> PersonTag {
     if !any_present(values) {
-        return [0; TAG_BYTES];
+        return [0; PERSON_TAG_BYTES];
     }
     let identities: Vec<(usize, Vec<u8>)> =
         present(values).map(|(i, v)| (i, identity(key, names[i].as_str(), v))).collect();
     binder.person_tag(identities.iter().map(|(i, v)| (*i, v.as_slice())))
 }
 
-fn base64url(bytes: &[u8; TAG_BYTES]) -> String {
+/// Base64url of whole 3-byte groups (no padding).
+fn base64url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(TAG_BYTES / 3 * 4);
+    let mut out = String::with_capacity(bytes.len() / 3 * 4);
     for group in bytes.chunks_exact(3) {
         let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
         for i in 0..4 {
@@ -148,8 +163,8 @@ mod tests {
 
     #[test]
     fn tags_are_keyed_and_tell_cookie_sets_apart() {
-        let binder = Binder::new(&[1; 32]);
-        let other_key = Binder::new(&[2; 32]);
+        let binder = Binder::new(&[1; 16], &[1; 32]);
+        let other_key = Binder::new(&[2; 16], &[2; 32]);
         let alice = values(&[Some("alice")]);
         assert_eq!(binder.login_tag(&alice), binder.login_tag(&values(&[Some("alice")])));
         assert_ne!(binder.login_tag(&alice), other_key.login_tag(&alice));
@@ -160,15 +175,15 @@ mod tests {
             binder.login_tag(&values(&[Some("ab"), Some("c")])),
             binder.login_tag(&values(&[Some("a"), Some("bc")]))
         );
-        // Login and person tags of the same bytes differ (their own domain).
+        // The person tag has its own key: another key, another tag.
         let as_person = binder.person_tag(std::iter::once((0, b"alice".as_slice())));
-        assert_ne!(binder.login_tag(&alice), as_person);
+        assert_ne!(as_person, other_key.person_tag(std::iter::once((0, b"alice".as_slice()))));
     }
 
     #[test]
     fn a_private_cookie_names_the_same_person_whatever_its_nonce() {
         let key = cookie::Key::from(&[9u8; 64]);
-        let binder = Binder::new(&[1; 32]);
+        let binder = Binder::new(&[1; 16], &[1; 32]);
         let seal = |value: &str| {
             let mut jar = cookie::CookieJar::new();
             jar.private_mut(&key).add(cookie::Cookie::new("user", value.to_string()));
@@ -191,7 +206,7 @@ mod tests {
 
     #[test]
     fn the_browser_tag_is_stable_opaque_and_empty_for_nobody() {
-        let binder = Binder::new(&[1; 32]);
+        let binder = Binder::new(&[1; 16], &[1; 32]);
         let person = binder.person_tag(std::iter::once((0, b"42".as_slice())));
         let shown = binder.browser_tag(&person);
         assert_eq!(shown.len(), 16);
@@ -199,6 +214,6 @@ mod tests {
         assert_eq!(shown, binder.browser_tag(&person));
         assert_ne!(shown, binder.browser_tag(&binder.person_tag(std::iter::once((0, b"43".as_slice())))));
         assert!(!shown.contains("42"));
-        assert_eq!(binder.browser_tag(&[0; TAG_BYTES]), "");
+        assert_eq!(binder.browser_tag(&[0; PERSON_TAG_BYTES]), "");
     }
 }

@@ -122,7 +122,7 @@ impl Runtime {
         let (set_cookie_prefix, set_cookie_suffix) = set_cookie_affixes(config, secure);
         Runtime {
             codec: StampCodec::with_keys(&keys, &config.cookie_name),
-            binder: Binder::new(&keys.mac),
+            binder: Binder::new(&keys.login, &keys.person),
             app_key,
             set_cookie_prefix,
             set_cookie_suffix,

@@ -14,7 +14,7 @@ use crate::context::{request_context, RequestSession, Shared};
 use crate::http::accept_language;
 use crate::i18n::Language;
 use crate::snippet::Snippet;
-use crate::stamp::Tag;
+use crate::stamp::PersonTag;
 use crate::verdict::{ExpiryReason, Verdict};
 
 /// A cookie the guard adds when it refuses a request. Rocket drops a
@@ -78,7 +78,7 @@ pub(crate) const REJECTION_PROBE: &str = "session_security_rejected";
 pub struct ActiveSession {
     idle: u32,
     signed_in_at: i64,
-    person_tag: Tag,
+    person_tag: PersonTag,
     timeouts: Timeouts,
     language: Language,
     shared: Arc<Shared>,

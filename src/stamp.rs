@@ -4,12 +4,12 @@
 //! Format (version 3): `base64url(nonce ‖ ciphertext ‖ tag)` without padding,
 //! always [`ENCODED_LEN`] characters. The plaintext is 41 bytes: the version
 //! byte, `signed_in_at` and `last_activity` as big-endian `i64`, then the
-//! 12-byte [`login tag`](Stamp::login_tag) and the 12-byte
+//! 8-byte [`login tag`](Stamp::login_tag) and the 16-byte
 //! [`person tag`](Stamp::person_tag) (see `binding.rs`). It is sealed with
 //! AES-256-GCM, a random 96-bit nonce per seal, the cookie name as associated
 //! data (a stamp moved to another cookie does not open), under a key of its
-//! own: the first half of HKDF-SHA256 of Rocket's 512-bit master key with the
-//! info [`KEY_INFO`] (the second half keys the binding tags). So no private
+//! own: the first 32 bytes of HKDF-SHA256 of Rocket's 512-bit master key with
+//! the info [`KEY_INFO`] (the rest keys the binding tags). So no private
 //! cookie of the app, sealed under Rocket's key, ever opens as a stamp, and a
 //! stamp never opens as one of them.
 //!
@@ -26,20 +26,25 @@ use rand::RngCore;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 const VERSION: u8 = 3;
-/// Length of each binding tag.
-pub const TAG_BYTES: usize = 12;
+/// Length of the login tag (SipHash-2-4: 64 bits).
+pub const LOGIN_TAG_BYTES: usize = 8;
+/// Length of the person tag (HMAC-SHA256 cut to 128 bits).
+pub const PERSON_TAG_BYTES: usize = 16;
 /// Version byte, two big-endian `i64`, two binding tags.
-const PLAIN_LEN: usize = 1 + 8 + 8 + 2 * TAG_BYTES;
+const PLAIN_LEN: usize = 1 + 8 + 8 + LOGIN_TAG_BYTES + PERSON_TAG_BYTES;
+const PERSON_AT: usize = 17 + LOGIN_TAG_BYTES;
 const SEALED_LEN: usize = NONCE_LEN + PLAIN_LEN + TAG_LEN;
 /// The length of every stamp cookie value (69 bytes make 92 base64
 /// characters, no padding).
 pub const ENCODED_LEN: usize = SEALED_LEN / 3 * 4;
 const _: () = assert!(SEALED_LEN.is_multiple_of(3), "a padded value would need percent-encoding");
 /// The HKDF info that makes the stamp key from Rocket's master key.
-pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v3 AES-256-GCM + HMAC-SHA256";
+pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v3 AES-256-GCM, SipHash-2-4, HMAC-SHA256";
 
-/// A keyed digest (see `binding.rs`), truncated to [`TAG_BYTES`].
-pub type Tag = [u8; TAG_BYTES];
+/// The keyed digest of the login cookies as sent (see `binding.rs`).
+pub type LoginTag = [u8; LOGIN_TAG_BYTES];
+/// The keyed digest of who signed in (see `binding.rs`).
+pub type PersonTag = [u8; PERSON_TAG_BYTES];
 
 /// What the stamp cookie holds: times in whole Unix seconds (UTC), and what
 /// binds it to the sign-in it was made for.
@@ -57,11 +62,11 @@ pub struct Stamp {
     pub last_activity: i64,
     /// Keyed digest of the login cookies' values as the browser sends them:
     /// checked on every request, cheaply.
-    pub login_tag: Tag,
+    pub login_tag: LoginTag,
     /// Keyed digest of who signed in (the login cookies' decrypted values):
     /// the same for every sign-in of one person. Checked when the login tag
     /// differs (the app re-issued its cookie), and shown to the browser.
-    pub person_tag: Tag,
+    pub person_tag: PersonTag,
 }
 
 /// Why a stamp could not be read. Every case means "expired": fail closed.
@@ -103,24 +108,29 @@ impl std::fmt::Debug for EncodedStamp {
     }
 }
 
-/// The two keys derived from Rocket's master key: the stamp's cipher key and
-/// the binding tags' MAC key.
+/// The keys derived from Rocket's master key: the stamp's cipher key and the
+/// binding tags' keys.
 pub struct StampKeys {
     /// AES-256-GCM key of the stamp.
     pub cipher: [u8; 32],
-    /// HMAC-SHA256 key of the binding tags.
-    pub mac: [u8; 32],
+    /// SipHash-2-4 key of the login tag.
+    pub login: [u8; 16],
+    /// HMAC-SHA256 key of the person tag.
+    pub person: [u8; 32],
 }
 
 impl StampKeys {
-    /// HKDF-SHA256 of the 512-bit master key with [`KEY_INFO`], 64 bytes, split.
+    /// HKDF-SHA256 of the 512-bit master key with [`KEY_INFO`], 80 bytes, split.
     pub fn derive(master_key: &cookie::Key) -> Self {
-        let mut okm = [0u8; 64];
+        let mut okm = [0u8; 80];
         hkdf::Hkdf::<sha2::Sha256>::new(None, master_key.master())
             .expand(KEY_INFO, &mut okm)
-            .expect("64 bytes is a valid HKDF-SHA256 output length");
-        let (cipher, mac) = okm.split_at(32);
-        StampKeys { cipher: cipher.try_into().expect("32 bytes"), mac: mac.try_into().expect("32 bytes") }
+            .expect("80 bytes is a valid HKDF-SHA256 output length");
+        let mut keys = StampKeys { cipher: [0; 32], login: [0; 16], person: [0; 32] };
+        keys.cipher.copy_from_slice(&okm[..32]);
+        keys.login.copy_from_slice(&okm[32..48]);
+        keys.person.copy_from_slice(&okm[48..]);
+        keys
     }
 }
 
@@ -157,8 +167,8 @@ impl StampCodec {
         body[0] = VERSION;
         body[1..9].copy_from_slice(&stamp.signed_in_at.to_be_bytes());
         body[9..17].copy_from_slice(&stamp.last_activity.to_be_bytes());
-        body[17..17 + TAG_BYTES].copy_from_slice(&stamp.login_tag);
-        body[17 + TAG_BYTES..].copy_from_slice(&stamp.person_tag);
+        body[17..PERSON_AT].copy_from_slice(&stamp.login_tag);
+        body[PERSON_AT..].copy_from_slice(&stamp.person_tag);
         let computed = self
             .cipher
             .encrypt_in_place_detached(Nonce::from_slice(nonce), &self.associated_data, body)
@@ -239,12 +249,11 @@ fn parse_plain(plain: &[u8]) -> Option<Stamp> {
         return None;
     }
     let time = |at: usize| plain[at..at + 8].try_into().ok().map(i64::from_be_bytes);
-    let tag = |at: usize| plain[at..at + TAG_BYTES].try_into().ok();
     let stamp = Stamp {
         signed_in_at: time(1)?,
         last_activity: time(9)?,
-        login_tag: tag(17)?,
-        person_tag: tag(17 + TAG_BYTES)?,
+        login_tag: plain[17..PERSON_AT].try_into().ok()?,
+        person_tag: plain[PERSON_AT..].try_into().ok()?,
     };
     (stamp.signed_in_at >= 0 && stamp.last_activity >= stamp.signed_in_at).then_some(stamp)
 }
@@ -297,12 +306,8 @@ mod tests {
     #[test]
     fn round_trips_and_uses_a_fresh_nonce_each_time() {
         let codec = codec();
-        let stamp = Stamp {
-            signed_in_at: 1_700_000_000,
-            last_activity: 1_700_000_123,
-            login_tag: [1; 12],
-            person_tag: [2; 12],
-        };
+        let stamp =
+            Stamp { signed_in_at: 1_700_000_000, last_activity: 1_700_000_123, login_tag: [1; 8], person_tag: [2; 16] };
         let a = codec.seal(stamp);
         let b = codec.seal(stamp);
         assert_ne!(a, b);
@@ -311,7 +316,7 @@ mod tests {
         assert_eq!(codec.open(&b), Ok(stamp));
         let edges = [
             Stamp { signed_in_at: 0, last_activity: 0, ..Stamp::default() },
-            Stamp { signed_in_at: 5, last_activity: i64::MAX, login_tag: [0xff; 12], person_tag: [0; 12] },
+            Stamp { signed_in_at: 5, last_activity: i64::MAX, login_tag: [0xff; 8], person_tag: [0; 16] },
         ];
         for edge in edges {
             assert_eq!(codec.open(&codec.seal(edge)), Ok(edge));
@@ -392,11 +397,11 @@ mod tests {
             let mut p = vec![version];
             p.extend_from_slice(&a.to_be_bytes());
             p.extend_from_slice(&b.to_be_bytes());
-            p.extend_from_slice(&[4; TAG_BYTES]);
-            p.extend_from_slice(&[5; TAG_BYTES]);
+            p.extend_from_slice(&[4; LOGIN_TAG_BYTES]);
+            p.extend_from_slice(&[5; PERSON_TAG_BYTES]);
             p
         };
-        let tags = Stamp { login_tag: [4; TAG_BYTES], person_tag: [5; TAG_BYTES], ..Stamp::default() };
+        let tags = Stamp { login_tag: [4; LOGIN_TAG_BYTES], person_tag: [5; PERSON_TAG_BYTES], ..Stamp::default() };
         assert_eq!(parse_plain(&plain(3, 5, 9)), Some(Stamp { signed_in_at: 5, last_activity: 9, ..tags }));
         assert_eq!(parse_plain(&plain(3, 5, 5)), Some(Stamp { signed_in_at: 5, last_activity: 5, ..tags }));
         for bad in [plain(2, 5, 9), plain(4, 5, 9), plain(3, 9, 5), plain(3, -5, 9), plain(3, i64::MIN, 0)] {

@@ -4,7 +4,7 @@
 
 use crate::config::Timeouts;
 use crate::i18n::Language;
-use crate::stamp::{Stamp, StampError, Tag};
+use crate::stamp::{LoginTag, Stamp, StampError};
 
 /// Why a session is over.
 ///
@@ -103,7 +103,7 @@ pub enum Login {
     Bound,
     /// Present with another login tag (the app re-issued its cookie), but
     /// naming the stamp's person: bound again to this tag.
-    Rebound(Tag),
+    Rebound(LoginTag),
     /// Present, but not the sign-in the stamp was made for (or no stamp).
     Unbound,
 }
@@ -176,7 +176,7 @@ mod tests {
         let bad = StampCookie::Unreadable(StampError::Unauthentic);
         let good = stamp(1, 1);
         let active = |v: Verdict| matches!(v, Verdict::Active { idle: 1, .. });
-        let rebound = Login::Rebound([3; 12]);
+        let rebound = Login::Rebound([3; 8]);
         // No stamp: anonymous unless a login cookie came (fail closed).
         assert_eq!(classify(StampCookie::Absent, Login::NotConfigured, NOW, &T), Verdict::Anonymous);
         assert_eq!(classify(StampCookie::Absent, Login::Absent, NOW, &T), Verdict::Anonymous);

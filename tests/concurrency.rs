@@ -58,14 +58,14 @@ fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
 /// here by the documented format (not by the crate's own code):
 /// base64url(nonce ‖ AES-256-GCM ciphertext ‖ tag), the key HKDF-SHA256 of
 /// the master key with a fixed info, the cookie name as associated data,
-/// plaintext version 3, two big-endian i64, then the two 12-byte binding tags.
+/// plaintext version 3, two big-endian i64, then the 8- and 16-byte binding tags.
 fn open(key: &cookie::Key, sealed: &str) -> (i64, i64) {
     use aes_gcm::aead::{Aead, KeyInit, Payload};
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).expect("base64url, no padding");
     let (nonce, ciphertext) = bytes.split_at(12);
-    let mut keys = [0u8; 64];
+    let mut keys = [0u8; 80];
     hkdf::Hkdf::<sha2::Sha256>::new(None, key.master())
-        .expand(b"rocket_session_security stamp v3 AES-256-GCM + HMAC-SHA256", &mut keys)
+        .expand(b"rocket_session_security stamp v3 AES-256-GCM, SipHash-2-4, HMAC-SHA256", &mut keys)
         .unwrap();
     let cipher = aes_gcm::Aes256Gcm::new_from_slice(&keys[..32]).unwrap();
     let plain = cipher
