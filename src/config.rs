@@ -36,7 +36,8 @@ pub struct Config {
     /// activity; `0` turns the limit off. Default 43200 (12 hours).
     pub absolute_timeout: u32,
     /// Paths that never count as activity: exact, or a prefix when the entry
-    /// ends in `*` (`/api/poll/*`).
+    /// ends in `*` (`/api/poll/*`). Compared as Rocket routes paths (decoded,
+    /// empty segments ignored): `/poll/`, `//poll` and `/%70oll` are `/poll`.
     pub passive_urls: Vec<String>,
     /// Rocket route names that never count as activity.
     pub passive_routes: Vec<String>,
@@ -66,7 +67,9 @@ pub struct Config {
     /// Ask before leaving a page whose forms hold unsaved input.
     pub confirm_form_discard: bool,
     /// On expiry, cover a page whose forms hold unsaved input instead of
-    /// leaving it, so the input survives a sign-in in another tab.
+    /// leaving it, so the input survives a sign-in in another tab. The cover
+    /// lifts only when the same person signs in again (told apart through
+    /// `login_cookies`); for anyone else the draft is discarded.
     pub keep_unsaved_forms: bool,
 }
 
