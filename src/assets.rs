@@ -13,12 +13,16 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder, Response};
 
+/// The names of the crate's own routes start so (`session_security_ping`,
+/// `session_security_asset`): passive, and never an app's route by accident.
+pub(crate) const CRATE_ROUTE_PREFIX: &str = "session_security_";
+
 /// The asset route, named after the crate (never an app's `passive_routes`
 /// entry by accident). Mounted at `base`.
 pub(crate) fn routes() -> Vec<rocket::Route> {
     let mut routes = rocket::routes![asset];
     for route in &mut routes {
-        route.name = Some("session_security_asset".into());
+        route.name = Some(format!("{CRATE_ROUTE_PREFIX}asset").into());
     }
     routes
 }

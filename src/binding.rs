@@ -8,7 +8,7 @@
 //!   inputs, a few dozen nanoseconds for a cookie, where HMAC-SHA256 costs
 //!   two SHA-256 blocks; and the tag is never seen, so 64 bits leave nothing
 //!   to guess offline.
-//! * The **person tag** (HMAC-SHA256 cut to 128 bits) digests *who* signed
+//! * The **person tag** (HMAC-SHA256 cut to 64 bits) digests *who* signed
 //!   in: each login cookie's
 //!   decrypted value when it is a Rocket private cookie under the app's key,
 //!   else its plain value. A private cookie re-issued by the app gets a new
@@ -62,14 +62,11 @@ impl Binder {
         Binder { login_key: *login_key, mac: Hmac::new_from_slice(person_key).expect("HMAC takes any key length") }
     }
 
-    fn hmac<'a>(&self, domain: u8, values: impl Iterator<Item = (usize, &'a [u8])>) -> PersonTag {
+    fn hmac<'a>(&self, domain: u8, values: impl Iterator<Item = (usize, &'a [u8])>) -> [u8; 32] {
         let mut mac = self.mac.clone();
         mac.update(&[domain]);
         feed(|bytes| mac.update(bytes), values);
-        let full = mac.finalize().into_bytes();
-        let mut tag = [0u8; PERSON_TAG_BYTES];
-        tag.copy_from_slice(&full[..PERSON_TAG_BYTES]);
-        tag
+        mac.finalize().into_bytes().into()
     }
 
     /// The login tag of the values as the browser sends them.
@@ -81,7 +78,9 @@ impl Binder {
 
     /// The person tag of identities (decrypted values, see [`identity`]).
     pub fn person_tag<'a>(&self, identities: impl Iterator<Item = (usize, &'a [u8])>) -> PersonTag {
-        self.hmac(PERSON_DOMAIN, identities)
+        let mut tag = [0u8; PERSON_TAG_BYTES];
+        tag.copy_from_slice(&self.hmac(PERSON_DOMAIN, identities)[..PERSON_TAG_BYTES]);
+        tag
     }
 
     /// What the browser is shown for a person tag: base64url of 12 bytes of a

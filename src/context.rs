@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use rocket::http::Header;
 use rocket::{Orbit, Request, Rocket};
 
+use crate::assets::CRATE_ROUTE_PREFIX;
 use crate::binding::Binder;
 use crate::clock::Clock;
 use crate::config::{Config, Timeouts, CONFIG_TABLE};
@@ -94,7 +95,6 @@ impl PathPattern {
 pub(crate) struct Shared {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
-    base: PathPattern,
     passive_urls: Vec<PathPattern>,
     timeouts_hook: Option<Arc<TimeoutsHook>>,
     audit_hook: Option<Arc<AuditHook>>,
@@ -151,7 +151,6 @@ impl Shared {
         audit_hook: Option<Arc<AuditHook>>,
     ) -> Self {
         Shared {
-            base: PathPattern::parse(&format!("{}/*", config.base)),
             passive_urls: config.passive_urls.iter().map(|u| PathPattern::parse(u)).collect(),
             clock,
             timeouts_hook,
@@ -185,17 +184,16 @@ impl Shared {
         self.ready_runtime().map(|r| &r.binder)
     }
 
-    /// The crate's own routes (under `base`), `passive_urls` and
-    /// `passive_routes` never count as activity. Paths are compared as Rocket
-    /// routes them, so no spelling of a passive path escapes.
+    /// The crate's own routes (the ping and the assets, under `base`),
+    /// `passive_urls` and `passive_routes` never count as activity. Routes
+    /// are told by name and paths compared as Rocket routes them, so no
+    /// spelling of a passive path escapes. (A request no route answered is no
+    /// activity either; the fairing checks that first.)
     pub fn is_passive(&self, req: &Request<'_>) -> bool {
-        let segments = || req.uri().path().segments();
-        self.base.matches(segments())
-            || self.passive_urls.iter().any(|p| p.matches(segments()))
-            || req
-                .route()
-                .and_then(|r| r.name.as_deref())
-                .is_some_and(|name| self.config.passive_routes.iter().any(|p| p == name))
+        let route_name = req.route().and_then(|r| r.name.as_deref());
+        route_name.is_some_and(|name| {
+            name.starts_with(CRATE_ROUTE_PREFIX) || self.config.passive_routes.iter().any(|p| p == name)
+        }) || self.passive_urls.iter().any(|p| p.matches(req.uri().path().segments()))
     }
 
     fn timeouts_for(&self, req: &Request<'_>) -> Timeouts {

@@ -19,8 +19,8 @@ use crate::context::{
 };
 use crate::guard::REJECTION_PROBE;
 use crate::http::{
-    accept_language, drop_set_cookie, first_header, is_foreign_unasked, removal, sets_cookie, wants_json,
-    LeftByResponse,
+    accept_language, drop_set_cookie, first_header, is_foreign_unasked, removal, sets_any_cookie, sets_cookie,
+    wants_json, LeftByResponse,
 };
 use crate::stamp::Stamp;
 use crate::verdict::{Login, StampCookie, Verdict};
@@ -224,7 +224,7 @@ fn next_stamp(
     if let Login::Rebound(tag) = session.login {
         next.login_tag = tag;
     }
-    if config.login_cookies.iter().any(|name| sets_cookie(res, name)) {
+    if sets_any_cookie(res, &config.login_cookies) {
         let left = LeftByResponse::read(req, res, &config.login_cookies);
         let values = left.values();
         let person = person_tag_of(&runtime.binder, &runtime.app_key, &config.login_cookies, &values);

@@ -67,10 +67,17 @@ fn is_removal(cookie: &Cookie<'_>) -> bool {
 
 /// Does this response put a `Set-Cookie` for `name` on the wire (a value or a removal)?
 pub(crate) fn sets_cookie(res: &Response<'_>, name: &str) -> bool {
-    res.headers()
-        .iter()
-        .filter(|h| h.name().as_str().eq_ignore_ascii_case("Set-Cookie"))
-        .any(|h| h.value().split_once('=').is_some_and(|(n, _)| n.trim() == name))
+    sets_any_cookie(res, std::slice::from_ref(&name))
+}
+
+/// Does this response put a `Set-Cookie` for any of `names` on the wire? One walk.
+pub(crate) fn sets_any_cookie<N: AsRef<str>>(res: &Response<'_>, names: &[N]) -> bool {
+    !names.is_empty()
+        && res
+            .headers()
+            .iter()
+            .filter(|h| h.name().as_str().eq_ignore_ascii_case("Set-Cookie"))
+            .any(|h| h.value().split_once('=').is_some_and(|(n, _)| names.iter().any(|name| n.trim() == name.as_ref())))
 }
 
 /// The login cookies as this response leaves them in the browser: what it

@@ -8,6 +8,7 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::serde::json::serde_json::json;
 
 use crate::answer::JsonAnswer;
+use crate::assets::CRATE_ROUTE_PREFIX;
 use crate::context::{request_context, RequestSession, Shared};
 use crate::http::cross_site;
 use crate::verdict::Verdict;
@@ -17,7 +18,7 @@ use crate::verdict::Verdict;
 pub(crate) fn routes() -> Vec<rocket::Route> {
     let mut routes = rocket::routes![ping];
     for route in &mut routes {
-        route.name = Some("session_security_ping".into());
+        route.name = Some(format!("{CRATE_ROUTE_PREFIX}ping").into());
     }
     routes
 }

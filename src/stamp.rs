@@ -2,10 +2,12 @@
 //! an encrypted, authenticated cookie value out, and back.
 //!
 //! Format (version 3): `base64url(nonce ‖ ciphertext ‖ tag)` without padding,
-//! always [`ENCODED_LEN`] characters. The plaintext is 41 bytes: the version
-//! byte, `signed_in_at` and `last_activity` as big-endian `i64`, then the
-//! 8-byte [`login tag`](Stamp::login_tag) and the 16-byte
-//! [`person tag`](Stamp::person_tag) (see `binding.rs`). It is sealed with
+//! always [`ENCODED_LEN`] characters. The plaintext is 29 bytes: the version
+//! byte, `signed_in_at` as a big-endian `i64`, `last_activity` as seconds
+//! after it (a big-endian `u32`: 136 years), then the 8-byte
+//! [`login tag`](Stamp::login_tag) and the 8-byte
+//! [`person tag`](Stamp::person_tag) (see `binding.rs`). 29 bytes are two
+//! AES blocks, as version 2's 17 were: the binding costs no cipher work. It is sealed with
 //! AES-256-GCM, a random 96-bit nonce per seal, the cookie name as associated
 //! data (a stamp moved to another cookie does not open), under a key of its
 //! own: the first 32 bytes of HKDF-SHA256 of Rocket's 512-bit master key with
@@ -28,13 +30,14 @@ const TAG_LEN: usize = 16;
 const VERSION: u8 = 3;
 /// Length of the login tag (SipHash-2-4: 64 bits).
 pub const LOGIN_TAG_BYTES: usize = 8;
-/// Length of the person tag (HMAC-SHA256 cut to 128 bits).
-pub const PERSON_TAG_BYTES: usize = 16;
-/// Version byte, two big-endian `i64`, two binding tags.
-const PLAIN_LEN: usize = 1 + 8 + 8 + LOGIN_TAG_BYTES + PERSON_TAG_BYTES;
-const PERSON_AT: usize = 17 + LOGIN_TAG_BYTES;
+/// Length of the person tag (HMAC-SHA256 cut to 64 bits).
+pub const PERSON_TAG_BYTES: usize = 8;
+/// Version byte, sign-in `i64`, activity offset `u32`, two binding tags.
+const PLAIN_LEN: usize = 1 + 8 + 4 + LOGIN_TAG_BYTES + PERSON_TAG_BYTES;
+const LOGIN_AT: usize = 13;
+const PERSON_AT: usize = LOGIN_AT + LOGIN_TAG_BYTES;
 const SEALED_LEN: usize = NONCE_LEN + PLAIN_LEN + TAG_LEN;
-/// The length of every stamp cookie value (69 bytes make 92 base64
+/// The length of every stamp cookie value (57 bytes make 76 base64
 /// characters, no padding).
 pub const ENCODED_LEN: usize = SEALED_LEN / 3 * 4;
 const _: () = assert!(SEALED_LEN.is_multiple_of(3), "a padded value would need percent-encoding");
@@ -166,8 +169,10 @@ impl StampCodec {
         let (body, tag) = rest.split_at_mut(PLAIN_LEN);
         body[0] = VERSION;
         body[1..9].copy_from_slice(&stamp.signed_in_at.to_be_bytes());
-        body[9..17].copy_from_slice(&stamp.last_activity.to_be_bytes());
-        body[17..PERSON_AT].copy_from_slice(&stamp.login_tag);
+        // Activity never precedes the sign-in; 136 years after it is far enough.
+        let offset = stamp.last_activity.saturating_sub(stamp.signed_in_at).clamp(0, i64::from(u32::MAX)) as u32;
+        body[9..LOGIN_AT].copy_from_slice(&offset.to_be_bytes());
+        body[LOGIN_AT..PERSON_AT].copy_from_slice(&stamp.login_tag);
         body[PERSON_AT..].copy_from_slice(&stamp.person_tag);
         let computed = self
             .cipher
@@ -242,20 +247,21 @@ fn base64url_decode(chars: &[u8]) -> Option<[u8; SEALED_LEN]> {
     Some(out)
 }
 
-/// The version byte, both times, both tags; sign-in not negative, last
-/// activity not before it.
+/// The version byte, the sign-in time (not negative) and the activity
+/// offset, both tags.
 fn parse_plain(plain: &[u8]) -> Option<Stamp> {
     if plain.len() != PLAIN_LEN || plain[0] != VERSION {
         return None;
     }
-    let time = |at: usize| plain[at..at + 8].try_into().ok().map(i64::from_be_bytes);
+    let signed_in_at = i64::from_be_bytes(plain[1..9].try_into().ok()?);
+    let offset = u32::from_be_bytes(plain[9..LOGIN_AT].try_into().ok()?);
     let stamp = Stamp {
-        signed_in_at: time(1)?,
-        last_activity: time(9)?,
-        login_tag: plain[17..PERSON_AT].try_into().ok()?,
+        signed_in_at,
+        last_activity: signed_in_at.checked_add(i64::from(offset))?,
+        login_tag: plain[LOGIN_AT..PERSON_AT].try_into().ok()?,
         person_tag: plain[PERSON_AT..].try_into().ok()?,
     };
-    (stamp.signed_in_at >= 0 && stamp.last_activity >= stamp.signed_in_at).then_some(stamp)
+    (signed_in_at >= 0).then_some(stamp)
 }
 
 #[cfg(test)]
@@ -307,7 +313,7 @@ mod tests {
     fn round_trips_and_uses_a_fresh_nonce_each_time() {
         let codec = codec();
         let stamp =
-            Stamp { signed_in_at: 1_700_000_000, last_activity: 1_700_000_123, login_tag: [1; 8], person_tag: [2; 16] };
+            Stamp { signed_in_at: 1_700_000_000, last_activity: 1_700_000_123, login_tag: [1; 8], person_tag: [2; 8] };
         let a = codec.seal(stamp);
         let b = codec.seal(stamp);
         assert_ne!(a, b);
@@ -316,7 +322,8 @@ mod tests {
         assert_eq!(codec.open(&b), Ok(stamp));
         let edges = [
             Stamp { signed_in_at: 0, last_activity: 0, ..Stamp::default() },
-            Stamp { signed_in_at: 5, last_activity: i64::MAX, login_tag: [0xff; 8], person_tag: [0; 16] },
+            Stamp { signed_in_at: 5, last_activity: 5 + i64::from(u32::MAX), login_tag: [0xff; 8], person_tag: [0; 8] },
+            Stamp { signed_in_at: i64::MAX - i64::from(u32::MAX), last_activity: i64::MAX, ..Stamp::default() },
         ];
         for edge in edges {
             assert_eq!(codec.open(&codec.seal(edge)), Ok(edge));
@@ -393,21 +400,21 @@ mod tests {
 
     #[test]
     fn payload_rules() {
-        let plain = |version: u8, a: i64, b: i64| {
+        let plain = |version: u8, a: i64, offset: u32| {
             let mut p = vec![version];
             p.extend_from_slice(&a.to_be_bytes());
-            p.extend_from_slice(&b.to_be_bytes());
+            p.extend_from_slice(&offset.to_be_bytes());
             p.extend_from_slice(&[4; LOGIN_TAG_BYTES]);
             p.extend_from_slice(&[5; PERSON_TAG_BYTES]);
             p
         };
         let tags = Stamp { login_tag: [4; LOGIN_TAG_BYTES], person_tag: [5; PERSON_TAG_BYTES], ..Stamp::default() };
-        assert_eq!(parse_plain(&plain(3, 5, 9)), Some(Stamp { signed_in_at: 5, last_activity: 9, ..tags }));
-        assert_eq!(parse_plain(&plain(3, 5, 5)), Some(Stamp { signed_in_at: 5, last_activity: 5, ..tags }));
-        for bad in [plain(2, 5, 9), plain(4, 5, 9), plain(3, 9, 5), plain(3, -5, 9), plain(3, i64::MIN, 0)] {
+        assert_eq!(parse_plain(&plain(3, 5, 4)), Some(Stamp { signed_in_at: 5, last_activity: 9, ..tags }));
+        assert_eq!(parse_plain(&plain(3, 5, 0)), Some(Stamp { signed_in_at: 5, last_activity: 5, ..tags }));
+        for bad in [plain(2, 5, 4), plain(4, 5, 4), plain(3, -5, 9), plain(3, i64::MIN, 0), plain(3, i64::MAX, 1)] {
             assert_eq!(parse_plain(&bad), None, "{bad:?}");
         }
-        let good = plain(3, 5, 9);
+        let good = plain(3, 5, 4);
         assert_eq!(parse_plain(&good[..PLAIN_LEN - 1]), None);
         assert_eq!(parse_plain(&[good.clone(), vec![0]].concat()), None);
         assert_eq!(parse_plain(&[]), None);
@@ -415,7 +422,7 @@ mod tests {
         // Sealed but not a stamp we write: authentic, yet refused.
         let codec = codec();
         let mut sealed = [0u8; SEALED_LEN];
-        sealed[NONCE_LEN..NONCE_LEN + PLAIN_LEN].copy_from_slice(&plain(3, 9, 5));
+        sealed[NONCE_LEN..NONCE_LEN + PLAIN_LEN].copy_from_slice(&plain(3, -9, 5));
         let (nonce, rest) = sealed.split_at_mut(NONCE_LEN);
         let (body, tag) = rest.split_at_mut(PLAIN_LEN);
         let computed =

@@ -58,7 +58,8 @@ fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
 /// here by the documented format (not by the crate's own code):
 /// base64url(nonce ‖ AES-256-GCM ciphertext ‖ tag), the key HKDF-SHA256 of
 /// the master key with a fixed info, the cookie name as associated data,
-/// plaintext version 3, two big-endian i64, then the 8- and 16-byte binding tags.
+/// plaintext version 3, the sign-in as a big-endian i64, the activity as a
+/// big-endian u32 offset from it, then the two 8-byte binding tags.
 fn open(key: &cookie::Key, sealed: &str) -> (i64, i64) {
     use aes_gcm::aead::{Aead, KeyInit, Payload};
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).expect("base64url, no padding");
@@ -71,9 +72,10 @@ fn open(key: &cookie::Key, sealed: &str) -> (i64, i64) {
     let plain = cipher
         .decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: STAMP.as_bytes() })
         .expect("a genuine stamp");
-    assert!(plain.len() == 41 && plain[0] == 3, "version 3: {plain:?}");
-    let time = |at: usize| i64::from_be_bytes(plain[at..at + 8].try_into().unwrap());
-    (time(1), time(9))
+    assert!(plain.len() == 29 && plain[0] == 3, "version 3: {plain:?}");
+    let signed_in = i64::from_be_bytes(plain[1..9].try_into().unwrap());
+    let offset = u32::from_be_bytes(plain[9..13].try_into().unwrap());
+    (signed_in, signed_in + i64::from(offset))
 }
 
 #[derive(Clone)]
