@@ -47,11 +47,11 @@ pub struct Binder {
     mac: Hmac<Sha256>,
 }
 
-/// `index ‖ length ‖ value` of each value: no two different sets digest alike.
+/// `index ‖ length ‖ value` of each value (index and length as one
+/// big-endian `u64`, one write): no two different sets digest alike.
 fn feed<'a>(mut update: impl FnMut(&[u8]), values: impl Iterator<Item = (usize, &'a [u8])>) {
     for (index, value) in values {
-        update(&[index as u8]);
-        update(&(value.len() as u32).to_be_bytes());
+        update(&((index as u64) << 32 | value.len() as u64).to_be_bytes());
         update(value);
     }
 }

@@ -19,8 +19,8 @@ use crate::context::{
 };
 use crate::guard::REJECTION_PROBE;
 use crate::http::{
-    accept_language, drop_set_cookie, first_header, is_foreign_unasked, removal, sets_any_cookie, sets_cookie,
-    wants_json, LeftByResponse,
+    accept_language, drop_set_cookie, is_foreign_unasked, removal, sets_any_cookie, sets_cookie, wants_json,
+    HeadersSeen, LeftByResponse,
 };
 use crate::stamp::Stamp;
 use crate::verdict::{Login, StampCookie, Verdict};
@@ -214,6 +214,7 @@ fn sign_in(req: &Request<'_>, res: &mut Response<'_>, shared: &Shared, runtime: 
 fn next_stamp(
     req: &Request<'_>,
     res: &Response<'_>,
+    seen: HeadersSeen,
     shared: &Shared,
     runtime: &Runtime,
     session: &RequestSession,
@@ -224,7 +225,7 @@ fn next_stamp(
     if let Login::Rebound(tag) = session.login {
         next.login_tag = tag;
     }
-    if sets_any_cookie(res, &config.login_cookies) {
+    if seen.set_cookie && sets_any_cookie(res, &config.login_cookies) {
         let left = LeftByResponse::read(req, res, &config.login_cookies);
         let values = left.values();
         let person = person_tag_of(&runtime.binder, &runtime.app_key, &config.login_cookies, &values);
@@ -341,6 +342,7 @@ impl Fairing for SessionSecurity {
             drop_set_cookie(res, REJECTION_PROBE);
         }
         let decided = session.decided(req, shared);
+        let seen = HeadersSeen::of(res);
         // Rocket has already turned the cookie jar into headers: write ours as headers.
         let remove_all = |res: &mut Response<'r>| {
             res.adjoin_header(removal(&config.cookie_name));
@@ -361,7 +363,7 @@ impl Fairing for SessionSecurity {
                 // A stamp without login cookies (a link from another site) is kept for the next request.
                 Verdict::Anonymous => {}
                 Verdict::Active { stamp, .. } => {
-                    let next = next_stamp(req, res, shared, runtime, session, stamp);
+                    let next = next_stamp(req, res, seen, shared, runtime, session, stamp);
                     if next != stamp {
                         res.adjoin_header(runtime.stamp_header(next));
                     }
@@ -382,7 +384,7 @@ impl Fairing for SessionSecurity {
                 let expire_after = decided.timeouts.expire_after;
                 shape_rejection(req, res, decided.verdict, json, &config.login_url, expire_after, language);
             }
-        } else if session.is_protected() && first_header(res.headers(), "Cache-Control").is_none() {
+        } else if session.is_protected() && !seen.cache_control {
             res.set_header(no_store());
         }
     }

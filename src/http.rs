@@ -65,6 +65,26 @@ fn is_removal(cookie: &Cookie<'_>) -> bool {
         || cookie.expires_datetime().is_some_and(|at| at <= time::OffsetDateTime::now_utc())
 }
 
+/// What `on_response` needs to know of the headers a response already has,
+/// from one walk over them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HeadersSeen {
+    pub cache_control: bool,
+    pub set_cookie: bool,
+}
+
+impl HeadersSeen {
+    pub fn of(res: &Response<'_>) -> HeadersSeen {
+        let mut seen = HeadersSeen::default();
+        for header in res.headers().iter() {
+            let name = header.name().as_str();
+            seen.cache_control |= name.eq_ignore_ascii_case("Cache-Control");
+            seen.set_cookie |= name.eq_ignore_ascii_case("Set-Cookie");
+        }
+        seen
+    }
+}
+
 /// Does this response put a `Set-Cookie` for `name` on the wire (a value or a removal)?
 pub(crate) fn sets_cookie(res: &Response<'_>, name: &str) -> bool {
     sets_any_cookie(res, std::slice::from_ref(&name))
