@@ -1,7 +1,11 @@
-//! Real headless Chromium driving the demo: a Rocket server on 127.0.0.1
-//! (port 0), chromedriver on a free port, and fantoccini between them.
+//! Real browsers driving the demo: a Rocket server on 127.0.0.1 (port 0), the
+//! engine's WebDriver server on a free port, and fantoccini between them.
+//! Chromium and Firefox run headless; WebKitGTK has no headless mode, so it
+//! gets an Xvfb display of its own, started and ended with the browser.
 
+use std::io::{BufRead, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,23 +21,86 @@ use crate::common::{app, serve, settings};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// A browser engine the scenarios run in, through its WebDriver server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Debian's chromium + chromedriver.
+    Chromium,
+    /// firefox-esr + geckodriver (`cargo install geckodriver --locked`).
+    Firefox,
+    /// WebKitGTK's MiniBrowser + WebKitWebDriver (webkit2gtk-driver), on an Xvfb display.
+    WebKit,
+}
 
-/// `true` when the browser tests can run; without Chromium they are skipped
-/// with a notice, except under CI, where they fail.
-pub fn browser_available() -> bool {
-    let present = std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
-    if !present {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but {CHROMIUM} or {CHROMEDRIVER} is missing: install chromium and chromium-driver"
-        );
-        eprintln!(
-            "SKIPPED: browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)"
-        );
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+            Engine::WebKit => "webkit",
+        }
     }
-    present
+
+    /// The WebDriver server, if installed.
+    fn driver(self) -> Option<PathBuf> {
+        match self {
+            Engine::Chromium => existing("/usr/bin/chromedriver"),
+            Engine::Firefox => on_path("geckodriver").or_else(|| {
+                std::env::var_os("HOME").and_then(|home| existing(Path::new(&home).join(".cargo/bin/geckodriver")))
+            }),
+            Engine::WebKit => existing("/usr/bin/WebKitWebDriver"),
+        }
+    }
+
+    /// The browser binary, if installed.
+    fn browser(self) -> Option<PathBuf> {
+        match self {
+            Engine::Chromium => existing("/usr/bin/chromium"),
+            Engine::Firefox => existing("/usr/bin/firefox-esr"),
+            // /usr/lib/<triplet>/webkit2gtk-4.<n>/MiniBrowser
+            Engine::WebKit => std::fs::read_dir("/usr/lib").ok()?.flatten().find_map(|triplet| {
+                std::fs::read_dir(triplet.path()).ok()?.flatten().find_map(|dir| {
+                    let name = dir.file_name().to_string_lossy().into_owned();
+                    if name.starts_with("webkit2gtk-4.") {
+                        existing(dir.path().join("MiniBrowser"))
+                    } else {
+                        None
+                    }
+                })
+            }),
+        }
+    }
+
+    /// What is missing for this engine, as an install hint; `None` when it can run.
+    fn missing(self) -> Option<&'static str> {
+        let display = self != Engine::WebKit || on_path("Xvfb").is_some();
+        match (self.driver().is_some() && self.browser().is_some() && display, self) {
+            (true, _) => None,
+            (false, Engine::Chromium) => Some("apt-get install chromium chromium-driver"),
+            (false, Engine::Firefox) => Some("apt-get install firefox-esr; cargo install geckodriver --locked"),
+            (false, Engine::WebKit) => Some("apt-get install webkit2gtk-driver xvfb"),
+        }
+    }
+
+    /// `true` when this engine's scenarios can run. Without the engine they
+    /// are skipped with a `SKIPPED:` line (written past the test harness's
+    /// output capture, so it shows), except under CI, where they fail.
+    pub fn available(self) -> bool {
+        let Some(hint) = self.missing() else { return true };
+        assert!(std::env::var_os("CI").is_none(), "CI is set but the {} engine is missing: {hint}", self.name());
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "SKIPPED: the {} browser tests ({hint})", self.name());
+        false
+    }
+}
+
+fn existing(path: impl AsRef<Path>) -> Option<PathBuf> {
+    let path = path.as_ref();
+    path.is_file().then(|| path.to_path_buf())
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).find_map(|dir| existing(dir.join(program)))
 }
 
 /// The demo, served for real, with counters the tests read.
@@ -111,52 +178,90 @@ pub struct Observed {
     pub detail: Option<String>,
 }
 
-/// chromedriver plus one browser session; both end on drop.
+/// A WebDriver server plus one browser session; all end on drop.
 pub struct Browser {
     pub client: Client,
+    pub engine: Engine,
     driver: Child,
+    display: Option<Child>,
     _profile: TempDir,
 }
 
 impl Browser {
-    pub async fn start() -> Browser {
+    pub async fn start(engine: Engine) -> Browser {
         let port = free_port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
+        let profile = TempDir::new(engine.name());
+        let display = (engine == Engine::WebKit).then(start_xvfb);
+        let driver_path = engine.driver().expect("the engine is available");
+        let mut driver = Command::new(&driver_path);
+        match engine {
+            Engine::Chromium => driver.arg(format!("--port={port}")),
+            Engine::Firefox => driver.args(["--host", "127.0.0.1", "--port", &port.to_string()]),
+            Engine::WebKit => driver.arg(format!("--port={port}")),
+        };
+        if let Some((_, number)) = &display {
+            driver.env("DISPLAY", format!(":{number}"));
+        }
+        let driver = driver.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the WebDriver server starts");
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen within 20 s");
+            assert!(Instant::now() < deadline, "{driver_path:?} did not listen within 20 s");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let profile = TempDir::new();
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--window-size=1200,900",
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .chain([format!("--user-data-dir={}", profile.0.display())])
-        .collect::<Vec<_>>();
-        let caps = json!({
-            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
-            "unhandledPromptBehavior": "accept",
-        });
+        let binary = engine.browser().expect("the engine is available");
+        let caps = match engine {
+            Engine::Chromium => {
+                let args = [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-dev-shm-usage",
+                    "--window-size=1200,900",
+                ]
+                .iter()
+                .map(|a| a.to_string())
+                .chain([format!("--user-data-dir={}", profile.0.display())])
+                .collect::<Vec<_>>();
+                json!({ "goog:chromeOptions": { "binary": binary, "args": args } })
+            }
+            Engine::Firefox => json!({
+                "moz:firefoxOptions": {
+                    "binary": binary,
+                    "args": ["-headless", "--width=1200", "--height=900"],
+                    "prefs": {
+                        // Tabs opened by the test script (window.open from WebDriver).
+                        "dom.disable_open_during_load": false,
+                        "dom.popup_maximum": 100,
+                        // Background tabs keep real timers, as in Chromium headless.
+                        "dom.min_background_timeout_value": 4,
+                        "dom.timeout.enable_budget_timer_throttling": false,
+                    },
+                },
+            }),
+            Engine::WebKit => json!({
+                "webkitgtk:browserOptions": {
+                    "binary": binary,
+                    "args": ["--automation", "--javascript-can-open-windows-automatically=true"],
+                },
+            }),
+        };
+        let mut caps = caps.as_object().expect("an object").clone();
+        caps.insert("unhandledPromptBehavior".into(), json!("accept"));
         let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-        builder.capabilities(caps.as_object().expect("an object").clone());
-        let client = builder.connect(&format!("http://127.0.0.1:{port}")).await.expect("a browser session");
-        Browser { client, driver, _profile: profile }
+        builder.capabilities(caps);
+        let client = builder
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap_or_else(|e| panic!("a {} browser session: {e}", engine.name()));
+        if engine != Engine::Chromium {
+            let _ = client.set_window_size(1200, 900).await;
+        }
+        Browser { client, engine, driver, display: display.map(|(child, _)| child), _profile: profile }
     }
 
     /// Signs in through the demo's login form, landing on `/`.
@@ -200,7 +305,7 @@ impl Browser {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(format!("not on {path} within {within:?}"));
+                return Err(format!("{}: not on {path} within {within:?}", self.engine.name()));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -232,7 +337,8 @@ impl Browser {
                 return Ok(found);
             }
             if Instant::now() > deadline {
-                return Err(format!("{tab}: no {event} within {within:?}; log: {:?}", self.log(tab).await?).into());
+                let log = self.log(tab).await?;
+                return Err(format!("{}: {tab}: no {event} within {within:?}; log: {log:?}", self.engine.name()).into());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -249,7 +355,7 @@ impl Browser {
         Ok(())
     }
 
-    /// Ends the browser session; chromedriver ends on drop.
+    /// Ends the browser session; the WebDriver server (and Xvfb) end on drop.
     pub async fn quit(self) {
         let _ = self.client.clone().close().await;
     }
@@ -257,9 +363,26 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        for child in [Some(&mut self.driver), self.display.as_mut()].into_iter().flatten() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
+}
+
+/// An Xvfb server on a display number it picks itself (`-displayfd`).
+fn start_xvfb() -> (Child, u32) {
+    let mut child = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("Xvfb's stdout");
+    std::io::BufReader::new(stdout).read_line(&mut line).expect("Xvfb names its display");
+    let number = line.trim().parse().unwrap_or_else(|_| panic!("Xvfb printed {line:?}, not a display number"));
+    (child, number)
 }
 
 fn free_port() -> u16 {
@@ -270,10 +393,10 @@ fn free_port() -> u16 {
 struct TempDir(std::path::PathBuf);
 
 impl TempDir {
-    fn new() -> TempDir {
+    fn new(engine: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("rss-chromium-{}-{n}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("rss-{engine}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a profile directory");
         TempDir(dir)
     }

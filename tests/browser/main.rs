@@ -1,4 +1,6 @@
-//! Browser behaviour in real headless Chromium against the demo (W=5, E=10).
+//! Browser behaviour in real browsers against the demo (W=5, E=10): every
+//! scenario runs in Chromium, Firefox and WebKitGTK (`chromium::…`,
+//! `firefox::…`, `webkit::…`), one scenario at a time.
 //!
 //! Switching tabs through WebDriver fires `visibilitychange` and `focus`,
 //! which the script rightly counts as activity; so the tests never switch to
@@ -10,21 +12,53 @@ mod common;
 mod harness;
 
 use harness::*;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// One browser scenario at a time: they measure seconds on a 2-core machine.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A browser signed in to a fresh demo, one scenario at a time; `None` when
-/// the browser is missing outside CI (the test is then skipped).
+/// Every scenario, as one test per engine: `chromium::name`, `firefox::name`, `webkit::name`.
+macro_rules! in_every_engine {
+    ($($scenario:ident),* $(,)?) => {
+        in_every_engine!(@engine chromium, Chromium, $($scenario),*);
+        in_every_engine!(@engine firefox, Firefox, $($scenario),*);
+        in_every_engine!(@engine webkit, WebKit, $($scenario),*);
+    };
+    (@engine $module:ident, $engine:ident, $($scenario:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() -> crate::harness::TestResult {
+                    crate::$scenario(crate::harness::Engine::$engine).await
+                }
+            )*
+        }
+    };
+}
+
+in_every_engine!(
+    two_tabs_warn_count_down_and_expire_to_login_with_next,
+    a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second,
+    a_key_press_before_the_warning_pushes_it_back,
+    idle_tabs_make_at_most_two_pings_per_cycle,
+    demo_pages_raise_no_csp_violation,
+    the_dialog_is_accessible_and_stay_signed_in_keeps_the_session,
+    unsaved_input_survives_expiry_and_a_sign_in_in_another_tab,
+    leaving_a_form_with_unsaved_input_asks_first,
+);
+
+/// A browser of `engine` signed in to a fresh demo, one scenario at a time;
+/// `None` when the engine is missing outside CI (the test is then skipped).
 async fn signed_in_scenario(
+    engine: Engine,
 ) -> Result<Option<(tokio::sync::MutexGuard<'static, ()>, Server, Browser)>, Box<dyn std::error::Error>> {
-    if !browser_available() {
+    if !engine.available() {
         return Ok(None);
     }
     let serial = SERIAL.lock().await;
     let server = Server::start(vec![]).await;
-    let browser = Browser::start().await;
+    let browser = Browser::start(engine).await;
     browser.sign_in(&server).await?;
     Ok(Some((serial, server, browser)))
 }
@@ -38,9 +72,8 @@ fn leading_number(text: &str) -> Option<u32> {
     text.trim().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_tabs_warn_count_down_and_expire_to_login_with_next() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn two_tabs_warn_count_down_and_expire_to_login_with_next(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.client.goto(&server.url("/form?draft=1")).await?;
     let start = b.now_ms().await?;
     b.observe("one").await?;
@@ -80,9 +113,8 @@ async fn two_tabs_warn_count_down_and_expire_to_login_with_next() -> TestResult 
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.observe("one").await?;
     b.open_tab(&server.url("/")).await?;
     b.observe("two").await?;
@@ -99,9 +131,8 @@ async fn a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second()
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_press_before_the_warning_pushes_it_back() -> TestResult {
-    let Some((_serial, _server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn a_key_press_before_the_warning_pushes_it_back(engine: Engine) -> TestResult {
+    let Some((_serial, _server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.observe("one").await?;
     tokio::time::sleep(Duration::from_millis(3500)).await;
     b.press_key().await?;
@@ -116,9 +147,9 @@ async fn a_key_press_before_the_warning_pushes_it_back() -> TestResult {
 
 /// Opens `tabs` idle tabs and counts the pings the server gets from the
 /// moment they are all open until every tab has left for the login page.
-async fn pings_for_one_cycle(tabs: usize) -> Result<usize, Box<dyn std::error::Error>> {
+async fn pings_for_one_cycle(engine: Engine, tabs: usize) -> Result<usize, Box<dyn std::error::Error>> {
     let server = Server::start(vec![]).await;
-    let b = Browser::start().await;
+    let b = Browser::start(engine).await;
     b.sign_in(&server).await?;
     let names: Vec<String> = (1..=tabs).map(|i| format!("tab{i}")).collect();
     b.observe(&names[0]).await?;
@@ -138,25 +169,26 @@ async fn pings_for_one_cycle(tabs: usize) -> Result<usize, Box<dyn std::error::E
     Ok(pings)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_tabs_make_at_most_two_pings_per_cycle() -> TestResult {
-    if !browser_available() {
+async fn idle_tabs_make_at_most_two_pings_per_cycle(engine: Engine) -> TestResult {
+    if !engine.available() {
         return Ok(());
     }
     let _serial = SERIAL.lock().await;
     let mut figures = Vec::new();
     for tabs in [1, 3, 10] {
-        let pings = pings_for_one_cycle(tabs).await?;
+        let pings = pings_for_one_cycle(engine, tabs).await?;
         figures.push(format!("{tabs} idle tab{}: {pings}", if tabs == 1 { "" } else { "s" }));
         assert!((1..=2).contains(&pings), "{tabs} tabs made {pings} pings in one warn+expire cycle");
     }
-    println!("pings per warn+expire cycle (django-session-security: 2 per tab): {}", figures.join(", "));
+    let mut out = std::io::stdout().lock();
+    let line = figures.join(", ");
+    let _ =
+        writeln!(out, "{}: pings per warn+expire cycle (django-session-security: 2 per tab): {line}", engine.name());
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_pages_raise_no_csp_violation() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn demo_pages_raise_no_csp_violation(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     for path in ["/", "/form", "/public", "/login"] {
         b.client.goto(&server.url(path)).await?;
         // The dialog must be styled by the external stylesheet: hidden, and positioned when shown.
@@ -180,9 +212,8 @@ async fn demo_pages_raise_no_csp_violation() -> TestResult {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session() -> TestResult {
-    let Some((_serial, _server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session(engine: Engine) -> TestResult {
+    let Some((_serial, _server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.observe("one").await?;
     let start = b.now_ms().await?;
     b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
@@ -222,9 +253,8 @@ async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session() -> Test
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.client.goto(&server.url("/form")).await?;
     let form_tab = b.client.window().await?;
     b.observe("form").await?;
@@ -271,9 +301,8 @@ async fn leaving_asks(b: &Browser) -> Result<bool, Box<dyn std::error::Error>> {
     Ok(asked.as_bool().unwrap_or(false))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn leaving_a_form_with_unsaved_input_asks_first() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn leaving_a_form_with_unsaved_input_asks_first(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.client.goto(&server.url("/form")).await?;
     assert!(!leaving_asks(&b).await?, "no prompt without changes");
     let notes = b.client.find(fantoccini::Locator::Id("notes")).await?;
