@@ -75,6 +75,7 @@ pub struct Snippet {
     cover_title: &'static str,
     cover_message: &'static str,
     cover_link: &'static str,
+    person: String,
 }
 
 impl Snippet {
@@ -103,6 +104,7 @@ impl Snippet {
             cover_title: t.cover_title,
             cover_message: t.cover_message,
             cover_link: t.cover_link,
+            person: String::new(),
         }
     }
 }
