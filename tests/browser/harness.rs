@@ -116,6 +116,17 @@ pub struct Server {
 impl Server {
     /// The demo with W=5, E=10 and `extra` settings.
     pub async fn start(extra: Vec<(&str, Value)>) -> Server {
+        Server::launch(extra, false).await
+    }
+
+    /// The same, with pages where `navigator.locks` is undefined (a script
+    /// the harness puts before the crate's), so the script elects its leader
+    /// with the localStorage lease, in a real browser.
+    pub async fn start_without_web_locks(extra: Vec<(&str, Value)>) -> Server {
+        Server::launch(extra, true).await
+    }
+
+    async fn launch(extra: Vec<(&str, Value)>, hide_web_locks: bool) -> Server {
         let pings = Arc::new(AtomicUsize::new(0));
         let csp_reports = Arc::new(AtomicUsize::new(0));
         let (counted_pings, counted_reports) = (pings.clone(), csp_reports.clone());
@@ -139,10 +150,10 @@ impl Server {
                     ));
                 })
             }))
-            .attach(rocket::fairing::AdHoc::on_response("person stand-in", |req, res| {
-                Box::pin(person_stand_in(req, res))
+            .attach(rocket::fairing::AdHoc::on_response("person stand-in", move |req, res| {
+                Box::pin(rewrite_page(req, res, hide_web_locks))
             }))
-            .mount("/", rocket::routes![csp_report, inline_script]);
+            .mount("/", rocket::routes![csp_report, inline_script, no_web_locks]);
         let (port, shutdown) = serve(rocket).await;
         Server { base: format!("http://127.0.0.1:{port}"), pings, csp_reports, shutdown }
     }
@@ -169,8 +180,9 @@ impl Drop for Server {
 /// Until the crate renders `data-person` and answers the ping with `person`
 /// (the server side of issue 10), the harness adds them, from the demo's own
 /// sign-in cookie (the user name stands for the opaque id). Where the server
-/// already sends them, this changes nothing.
-async fn person_stand_in(req: &rocket::Request<'_>, res: &mut rocket::Response<'_>) {
+/// already sends them, this changes nothing. With `hide_web_locks`, pages
+/// also load /__no-web-locks.js before the crate's script.
+async fn rewrite_page(req: &rocket::Request<'_>, res: &mut rocket::Response<'_>, hide_web_locks: bool) {
     let person = req.cookies().get_private("user").map(|c| c.value().to_string());
     let is_page = res.content_type().is_some_and(|t| t.is_html());
     let is_active_ping = req.uri().path().ends_with("/ping") && res.status() == rocket::http::Status::Ok;
@@ -179,7 +191,15 @@ async fn person_stand_in(req: &rocket::Request<'_>, res: &mut rocket::Response<'
     }
     let Ok(body) = res.body_mut().to_string().await else { return };
     let body = if is_page {
-        body.replace("data-person=\"\"", &format!("data-person=\"{}\"", person.unwrap_or_default()))
+        let body = body.replace("data-person=\"\"", &format!("data-person=\"{}\"", person.unwrap_or_default()));
+        // Before the crate's script tag (its URL may be HTML-escaped: find it by its marker).
+        let crate_script = body.find("data-session-security").and_then(|at| body[..at].rfind("<script"));
+        match crate_script {
+            Some(at) if hide_web_locks => {
+                format!("{}<script src=\"/__no-web-locks.js\"></script>{}", &body[..at], &body[at..])
+            }
+            _ => body,
+        }
     } else {
         match serde_json::from_str::<serde_json::Value>(&body) {
             Ok(serde_json::Value::Object(mut answer)) => {
@@ -190,6 +210,13 @@ async fn person_stand_in(req: &rocket::Request<'_>, res: &mut rocket::Response<'
         }
     };
     res.set_sized_body(body.len(), std::io::Cursor::new(body));
+}
+
+/// Takes Web Locks away from the page, as in a browser without them.
+#[rocket::get("/__no-web-locks.js")]
+fn no_web_locks() -> (rocket::http::ContentType, &'static str) {
+    let script = "Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });";
+    (rocket::http::ContentType::JavaScript, script)
 }
 
 #[rocket::post("/__csp-report", data = "<_report>")]

@@ -228,10 +228,19 @@ async fn a_key_press_before_the_warning_pushes_it_back(engine: Engine) -> TestRe
 
 /// Opens `tabs` idle tabs and counts the pings the server gets from the
 /// moment they are all open until every tab has left for the login page.
-async fn pings_for_one_cycle(engine: Engine, tabs: usize) -> Result<usize, Box<dyn std::error::Error>> {
-    let server = Server::start(vec![]).await;
+/// With `lease`, the pages have no Web Locks: the tabs elect their leader
+/// with the localStorage lease. Also says whether the pages had Web Locks.
+async fn pings_for_one_cycle(
+    engine: Engine,
+    tabs: usize,
+    lease: bool,
+) -> Result<(usize, bool), Box<dyn std::error::Error>> {
+    let server = if lease { Server::start_without_web_locks(vec![]).await } else { Server::start(vec![]).await };
     let b = Browser::start(engine).await;
     b.sign_in(&server).await?;
+    let web_locks = b.eval("return typeof navigator.locks === 'object' && navigator.locks !== null").await?;
+    let web_locks = web_locks.as_bool().unwrap_or(false);
+    assert!(!(lease && web_locks), "the page still has Web Locks");
     let names: Vec<String> = (1..=tabs).map(|i| format!("tab{i}")).collect();
     b.observe(&names[0]).await?;
     for name in &names[1..] {
@@ -247,7 +256,7 @@ async fn pings_for_one_cycle(engine: Engine, tabs: usize) -> Result<usize, Box<d
     }
     let pings = server.pings() - before;
     b.quit().await;
-    Ok(pings)
+    Ok((pings, web_locks))
 }
 
 async fn idle_tabs_make_at_most_two_pings_per_cycle(engine: Engine) -> TestResult {
@@ -256,15 +265,21 @@ async fn idle_tabs_make_at_most_two_pings_per_cycle(engine: Engine) -> TestResul
     }
     let _serial = SERIAL.acquire().await?;
     let mut figures = Vec::new();
-    for tabs in [1, 3, 10] {
-        let pings = pings_for_one_cycle(engine, tabs).await?;
-        figures.push(format!("{tabs} idle tab{}: {pings}", if tabs == 1 { "" } else { "s" }));
-        assert!((1..=2).contains(&pings), "{tabs} tabs made {pings} pings in one warn+expire cycle");
+    let mut election = "";
+    for (tabs, lease) in [(1, false), (3, false), (10, false), (3, true)] {
+        let (pings, web_locks) = pings_for_one_cycle(engine, tabs, lease).await?;
+        let how = if lease { " (localStorage lease)" } else { "" };
+        if !lease {
+            election = if web_locks { "Web Locks" } else { "localStorage lease" };
+        }
+        figures.push(format!("{tabs} idle tab{}{how}: {pings}", if tabs == 1 { "" } else { "s" }));
+        assert_eq!(pings, 2, "{tabs} tabs{how} made {pings} pings in one warn+expire cycle");
     }
-    let mut out = std::io::stdout().lock();
     let line = figures.join(", ");
-    let _ =
-        writeln!(out, "{}: pings per warn+expire cycle (django-session-security: 2 per tab): {line}", engine.name());
+    report(
+        engine,
+        &format!("pings per warn+expire cycle (django-session-security: 2 per tab): {line}; leader by {election}"),
+    );
     Ok(())
 }
 
