@@ -2,7 +2,7 @@
 // out (leaves for the login page), and keeps every tab of the site in step.
 //
 // This is the readable source. Browsers get static/dist/session-security.min.js, built from
-// it by `npm run build` (esbuild, pinned in package.json); CI checks that the committed build
+// it by `npm run build` (terser, pinned in package.json); CI checks that the committed build
 // is exactly what this file produces.
 //
 // Structure
@@ -36,8 +36,8 @@
 // Between tabs (same script version on both ends, so the format is free to change). Every
 // name holds the ping URL, so two apps on one origin (different bases) never mix:
 //   BroadcastChannel 'session_security <pingUrl>': the whole state, whenever a tab changes it;
-//   localStorage 'session_security <pingUrl> state': the same, as JSON, read back by a tab
-//     that missed messages (asleep, throttled); its storage event stands in for the channel;
+//   localStorage 'session_security <pingUrl> state': the same, as JSON, read back at each
+//     check by a tab that missed messages (asleep, throttled, or without BroadcastChannel);
 //   Web Lock 'session_security <pingUrl> leader': held by the leader tab, the one that pings;
 //   localStorage 'session_security <pingUrl> leader': {holder, at}, the lease without Web Locks.
 //
@@ -60,7 +60,8 @@
 //                                      response body stays readable
 //   events on document: 'session-security:warn' (detail.secondsLeft; when the warning opens,
 //   and again whenever its deadline moves), 'session-security:extend' (the warning closed on
-//   activity), 'session-security:expire'.
+//   activity), 'session-security:expire' (the session is over: expiry, sign-out, or another
+//   person signed in).
 //   Once the session is over, and while a page is checked with the server (restored from the
 //   back/forward cache, woken past the deadline), <html> has the class session_security_expired;
 //   the crate's stylesheet hides the page for it, a page without that stylesheet must do the same.
