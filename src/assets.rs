@@ -2,10 +2,11 @@
 //! under `{base}/static/` with content-hashed names, so a page can cache
 //! them for a year and still get a new version the moment it changes.
 //!
-//! The sources in `static/` are written to be read: whole-line comments and
-//! indentation. Browsers get them compacted (those lines and the indentation
-//! dropped), which keeps script + stylesheet within 4 KB gzipped without a
-//! build step or a minifier.
+//! The sources in `static/` are written to be read. Browsers get the
+//! minified build in `static/dist/` (`npm run build`: terser and esbuild,
+//! pinned in `package.json`), committed, so building the crate needs no
+//! node; CI checks that the committed build is what the sources produce.
+//! Script + stylesheet stay within 4 KB gzipped.
 
 use std::sync::OnceLock;
 
@@ -27,8 +28,9 @@ pub(crate) fn routes() -> Vec<rocket::Route> {
     routes
 }
 
+/// The built files only (`session-security.min.js`, `.min.css`), not the sources.
 #[derive(rust_embed::Embed)]
-#[folder = "static/"]
+#[folder = "static/dist/"]
 struct StaticFiles;
 
 /// One embedded file and how it is served.
@@ -73,29 +75,18 @@ impl Assets {
 impl Asset {
     fn load(stem: &str, extension: &str, content_type: ContentType) -> Asset {
         let plain_name: &'static str = Box::leak(format!("{stem}.{extension}").into_boxed_str());
+        let built = format!("{stem}.min.{extension}");
         // Both files are part of the crate; a build without them is broken, not a user error.
-        let file = StaticFiles::get(plain_name).unwrap_or_else(|| panic!("static/{plain_name} is not embedded"));
+        let file = StaticFiles::get(&built).unwrap_or_else(|| panic!("static/dist/{built} is not embedded"));
         let hash: String = file.metadata.sha256_hash()[..6].iter().map(|b| format!("{b:02x}")).collect();
         Asset {
             hashed_name: format!("{stem}.{hash}.{extension}"),
             plain_name,
             content_type,
             etag: format!("\"{hash}\""),
-            data: compact(&String::from_utf8_lossy(&file.data)).into_bytes(),
+            data: file.data.into_owned(),
         }
     }
-}
-
-/// Drops blank lines, whole-line comments (`// …` and `/* … */`) and
-/// indentation. Safe for our sources, which hold no template literal (a
-/// unit test checks): no JavaScript string can span lines otherwise.
-fn compact(source: &str) -> String {
-    source
-        .lines()
-        .map(str::trim)
-        .filter(|line| !(line.is_empty() || line.starts_with("//") || line.starts_with("/*") && line.ends_with("*/")))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The request's `If-None-Match`, if any.
@@ -162,19 +153,15 @@ mod tests {
     }
 
     #[test]
-    fn compaction_drops_comment_lines_and_indentation_only() {
-        let source =
-            "// header\n/* css note */\nconst a = 1 // kept: not a whole line\n\n    if (a) {\n      f('//x')\n    }\n";
-        assert_eq!(compact(source), "const a = 1 // kept: not a whole line\nif (a) {\nf('//x')\n}");
-    }
-
-    #[test]
-    fn sources_are_safe_to_compact() {
-        for asset in ["session-security.js", "session-security.css"] {
-            let file = StaticFiles::get(asset).expect("embedded");
-            let text = String::from_utf8_lossy(&file.data);
-            assert!(!text.contains('`'), "{asset}: a template literal could span lines; compaction would change it");
-            assert!(!text.lines().any(|l| l.trim_end().ends_with('\\')), "{asset}: a line continuation");
+    fn serves_the_committed_build_as_it_is() {
+        let assets = Assets::get();
+        let root = env!("CARGO_MANIFEST_DIR");
+        for (asset, built) in
+            [(&assets.script, "session-security.min.js"), (&assets.stylesheet, "session-security.min.css")]
+        {
+            let on_disk = std::fs::read(format!("{root}/static/dist/{built}")).expect("the build is committed");
+            assert_eq!(asset.data, on_disk, "{built}");
         }
+        assert!(StaticFiles::get("session-security.js").is_none(), "the readable source is not embedded");
     }
 }

@@ -153,7 +153,7 @@ fn parse_weight(q: &str) -> Option<u16> {
 static EN: Texts = Texts {
     tag: "en",
     title: "Your session is about to expire",
-    message: "Move the mouse or press a key to stay signed in.",
+    message: "To stay signed in, press any key or choose “Stay signed in”.",
     time_left: "Time left:",
     seconds: &[("one", "{n} second"), ("other", "{n} seconds")],
     stay: "Stay signed in",
@@ -166,7 +166,7 @@ static EN: Texts = Texts {
 static FR: Texts = Texts {
     tag: "fr",
     title: "Votre session va bientôt expirer",
-    message: "Bougez la souris ou appuyez sur une touche pour rester connecté.",
+    message: "Pour rester connecté, appuyez sur une touche ou choisissez « Rester connecté ».",
     time_left: "Temps restant :",
     seconds: &[("one", "{n} seconde"), ("many", "{n} de secondes"), ("other", "{n} secondes")],
     stay: "Rester connecté",
@@ -180,7 +180,7 @@ static FR: Texts = Texts {
 static DE: Texts = Texts {
     tag: "de",
     title: "Ihre Sitzung läuft gleich ab",
-    message: "Bewegen Sie die Maus oder drücken Sie eine Taste, um angemeldet zu bleiben.",
+    message: "Um angemeldet zu bleiben, drücken Sie eine beliebige Taste oder wählen Sie „Angemeldet bleiben“.",
     time_left: "Verbleibende Zeit:",
     seconds: &[("one", "{n} Sekunde"), ("other", "{n} Sekunden")],
     stay: "Angemeldet bleiben",
@@ -193,7 +193,7 @@ static DE: Texts = Texts {
 static ES: Texts = Texts {
     tag: "es",
     title: "Su sesión está a punto de caducar",
-    message: "Mueva el ratón o pulse una tecla para mantener la sesión iniciada.",
+    message: "Para mantener la sesión iniciada, pulse cualquier tecla o elija «Mantener la sesión».",
     time_left: "Tiempo restante:",
     seconds: &[("one", "{n} segundo"), ("many", "{n} de segundos"), ("other", "{n} segundos")],
     stay: "Mantener la sesión",
@@ -207,7 +207,7 @@ static ES: Texts = Texts {
 static IT: Texts = Texts {
     tag: "it",
     title: "La sessione sta per scadere",
-    message: "Muovi il mouse o premi un tasto per restare connesso.",
+    message: "Per restare connesso, premi un tasto qualsiasi o scegli «Resta connesso».",
     time_left: "Tempo rimasto:",
     seconds: &[("one", "{n} secondo"), ("many", "{n} di secondi"), ("other", "{n} secondi")],
     stay: "Resta connesso",
@@ -221,7 +221,7 @@ static IT: Texts = Texts {
 static PT: Texts = Texts {
     tag: "pt",
     title: "A sua sessão está prestes a expirar",
-    message: "Mova o rato ou prima uma tecla para continuar com sessão iniciada.",
+    message: "Para continuar com sessão iniciada, prima qualquer tecla ou escolha «Manter sessão».",
     time_left: "Tempo restante:",
     seconds: &[("one", "{n} segundo"), ("many", "{n} de segundos"), ("other", "{n} segundos")],
     stay: "Manter sessão",
@@ -235,7 +235,7 @@ static PT: Texts = Texts {
 static NL: Texts = Texts {
     tag: "nl",
     title: "Uw sessie verloopt binnenkort",
-    message: "Beweeg de muis of druk op een toets om aangemeld te blijven.",
+    message: "Druk op een willekeurige toets of kies ‘Aangemeld blijven’ om aangemeld te blijven.",
     time_left: "Resterende tijd:",
     seconds: &[("one", "{n} seconde"), ("other", "{n} seconden")],
     stay: "Aangemeld blijven",
@@ -248,7 +248,7 @@ static NL: Texts = Texts {
 static PL: Texts = Texts {
     tag: "pl",
     title: "Twoja sesja zaraz wygaśnie",
-    message: "Porusz myszą lub naciśnij klawisz, aby pozostać zalogowanym.",
+    message: "Aby pozostać zalogowanym, naciśnij dowolny klawisz lub wybierz „Nie wylogowuj”.",
     time_left: "Pozostały czas:",
     seconds: &[("one", "{n} sekunda"), ("few", "{n} sekundy"), ("many", "{n} sekund"), ("other", "{n} sekundy")],
     stay: "Nie wylogowuj",
@@ -262,7 +262,7 @@ static PL: Texts = Texts {
 static CS: Texts = Texts {
     tag: "cs",
     title: "Vaše relace brzy vyprší",
-    message: "Pohněte myší nebo stiskněte klávesu, abyste zůstali přihlášeni.",
+    message: "Chcete-li zůstat přihlášeni, stiskněte libovolnou klávesu nebo zvolte „Zůstat přihlášen“.",
     time_left: "Zbývající čas:",
     seconds: &[("one", "{n} sekunda"), ("few", "{n} sekundy"), ("many", "{n} sekundy"), ("other", "{n} sekund")],
     stay: "Zůstat přihlášen",
@@ -276,7 +276,7 @@ static CS: Texts = Texts {
 static JA: Texts = Texts {
     tag: "ja",
     title: "まもなくセッションの有効期限が切れます",
-    message: "サインインしたままにするには、マウスを動かすかキーを押してください。",
+    message: "サインインしたままにするには、いずれかのキーを押すか「サインインを続ける」を選んでください。",
     time_left: "残り時間:",
     seconds: &[("other", "{n} 秒")],
     stay: "サインインを続ける",

@@ -156,6 +156,7 @@ impl Snippet {
                 "      <button type=\"button\" id=\"session_security_stay\">{stay}</button>\n",
                 "      <button type=\"button\" id=\"session_security_signout\">{sign_out}</button>\n",
                 "    </div>\n",
+                "    <p id=\"session_security_announcer\" class=\"session_security_sr\" aria-live=\"polite\"></p>\n",
                 "  </div>\n",
                 "</div>\n",
                 "<div id=\"session_security_cover\" class=\"session_security_cover\" role=\"alert\" lang=\"{lang}\" hidden>\n",

@@ -1,341 +1,921 @@
-// rocket_session_security, browser side: warns an idle user, counts down, then signs them
+// rocket_session_security, browser side: warns an idle person, counts down, then signs them
 // out (leaves for the login page), and keeps every tab of the site in step.
+//
+// This is the readable source. Browsers get static/dist/session-security.min.js, built from
+// it by `npm run build` (terser, pinned in package.json); CI checks that the committed build
+// is exactly what this file produces.
 //
 // Structure
 // - Core(config, env): the timing core, pure. No DOM: the clock, the network, the shared
-//   store, the leader flag and the UI all come through env, so tests/js drive it with a
-//   fake clock, a fake server and fake tabs.
-// - plural, nextUrl: pure text helpers. These three are exported for node (tests/js).
+//   store, the leader flag and the UI all come through env, so tests/js drive it with a fake
+//   clock, a fake server and fake tabs.
+// - Lease(store, id, now): leader election through localStorage, for browsers without Web Locks.
+// - isPersonsActivity(event, context): which events count as a person's activity.
+// - plural, nextUrl: text helpers.
+//   These are exported for node (tests/js).
 // - The tab layer (after the export; it runs only in a page whose script tag carries the
 //   config as data-* attributes): the dialog and its countdown, activity listeners, the
 //   leader election and the messages between tabs.
 //
 // Server: POST {pingUrl}?idle_for=<seconds idle here> answers
-//   {state: 'active', idle_for, warn_after, expire_after} (the server's own idle time and
-//   the user's timeouts, in seconds), {state: 'expired' | 'anonymous'} or 401.
+//   {state: 'active', idle_for, warn_after, expire_after, person} (the server's own idle time
+//   and the person's timeouts, in seconds; person: an opaque id of who is signed in, or null),
+//   or 401 with {state: 'expired' | 'anonymous'}.
 //
 // Shared state (Core's state), the same in every tab; times in ms since the epoch:
-//   lastActivity    the user's last activity, in any tab
+//   lastActivity    the person's last activity, in any tab
 //   serverActivity  the last activity the server confirmed (now - its idle_for; the local
 //                   one while it is unreachable)
 //   lastAnswer      when the last ping settled, answered or not
-//   warnAfterMs, expireAfterMs  the timeouts; the server's per-user values win
+//   warnAfterMs, expireAfterMs  the timeouts; the server's per-person values win
 //   signedOutAt     when a tab expired or signed out (0: never)
-// Tabs merge it by keeping the newest of each time, never one in the future.
+//   person, personAt  who the server last said is signed in ('' unknown), and when
+// Tabs merge it by keeping the newest of each time. A time ahead of this tab's clock by more
+// than a second (junk, or a clock set back since the other tab wrote it) is ignored.
 //
-// Between tabs (same script version on both ends, so the format is free to change):
-//   BroadcastChannel 'session-security': the whole state object, whenever this tab changes it;
-//   localStorage 'session_security.state': the same, as JSON, read back by a tab that
-//     missed messages (asleep, throttled) and used for storage events without a channel;
-//   Web Lock 'session_security.leader': held by the leader tab, the one that pings;
-//   localStorage 'session_security.leader': {holder, at}, the lease used without Web Locks.
+// Between tabs (same script version on both ends, so the format is free to change). Every
+// name holds the ping URL, so two apps on one origin (different bases) never mix:
+//   BroadcastChannel 'session_security <pingUrl>': the whole state, whenever a tab changes it;
+//   localStorage 'session_security <pingUrl> state': the same, as JSON, read back at each
+//     check by a tab that missed messages (asleep, throttled, or without BroadcastChannel);
+//   Web Lock 'session_security <pingUrl> leader': held by the leader tab, the one that pings;
+//   localStorage 'session_security <pingUrl> leader': {holder, at}, the lease without Web Locks.
+//
+// What counts as activity: trusted events only (isTrusted), so a page's own scripts cannot
+// keep a session alive by dispatching events; scrolling only within a second of a trusted
+// wheel, touch, key or pointer press (not a script's scrollTo). While the warning dialog is
+// open, only a deliberate act closes it: "Stay signed in", a key other than Tab, Shift and
+// the like (Enter or Space on a dialog button presses that button), or a press outside the
+// dialog's box. Moving the pointer on the way to "Sign out now" does not.
 //
 // For the page's own code (single-page apps):
 //   window.sessionSecurity.activity()  count activity now (e.g. while media plays)
 //   window.sessionSecurity.extend()    ask the server to extend; a Promise of true while signed in
 //   window.sessionSecurity.signOut()   sign out every tab through the logout URL
-//   events on document: 'session-security:warn' (detail.secondsLeft, when the warning opens),
-//   'session-security:extend' (the warning closed on activity), 'session-security:expire'.
-//   On expiry <html> gets the class session_security_expired; the crate's stylesheet hides the
-//   page for it, a page without that stylesheet must do the same.
-(() => {
-const {max, min, floor} = Math
+//   window.sessionSecurity.expired()   the server said the session is over (e.g. an API call
+//                                      got the crate's JSON 401): every tab ends as on expiry
+//   window.sessionSecurity.handleResponse(response)  a Promise of true (and expired() called)
+//                                      when a fetch Response is the crate's JSON 401
+//                                      ({"error": "session_expired" | "not_signed_in"}); the
+//                                      response body stays readable
+//   events on document: 'session-security:warn' (detail.secondsLeft; when the warning opens,
+//   and again whenever its deadline moves), 'session-security:extend' (the warning closed on
+//   activity), 'session-security:expire' (the session is over: expiry, sign-out, or another
+//   person signed in).
+//   Once the session is over, and while a page is checked with the server (restored from the
+//   back/forward cache, woken past the deadline), <html> has the class session_security_expired;
+//   the crate's stylesheet hides the page for it, a page without that stylesheet must do the same.
+(function sessionSecurity() {
+  const PING_TIMEOUT_MS = 15000
+  // How far ahead another tab's times may be (tabs' clocks differ by milliseconds).
+  const FUTURE_TOLERANCE_MS = 1000
+  // Followers check this long after the leader would: normally the leader pings for all, and
+  // its shared answer moves their deadlines on; if it is gone or frozen, a follower steps in.
+  const FOLLOWER_LAG_MS = 4000
+  // setTimeout fires at once beyond 2^31 - 1 ms.
+  const LONGEST_TIMER_MS = 2e9
+  const LEASE_TTL_MS = 5000
+  const LEASE_RENEW_MS = 2000
+  const LEASE_CONFIRM_MS = 500
 
-function Core(config, env) {
-  const now = env.now, ui = env.ui, start = now()
-  const state = {lastActivity: start, serverActivity: start, lastAnswer: start,
-    warnAfterMs: config.warnAfter * 1e3, expireAfterMs: config.expireAfter * 1e3, signedOutAt: 0}
-  // signedOut: the session ended for this tab; covered: the tab stays on the page under the
-  // cover, to keep unsaved input, instead of leaving. veiledOnWake: the page is hidden after a
-  // wake past the deadline, until the server answers. lastRevive: when a covered tab last asked.
-  let timer, pingsInFlight = 0, signedOut = 0, covered = 0, veiledOnWake = 0, lastRevive = 0
-  // The warning stands once a ping settled at or after lastActivity + warnAfterMs.
-  const inWarning = () => state.lastAnswer >= state.lastActivity + state.warnAfterMs
-  const idleSeconds = () => floor((now() - state.lastActivity) / 1e3)
-  // Followers check 4 s after the leader would: normally the leader pings for all, and its
-  // shared answer moves their deadlines on; if it is gone or frozen, a follower steps in.
-  const followerLag = () => env.isLeader() ? 0 : 4e3
-  const share = () => env.send({...state})
-  // When the next check is due:
-  // - warning shown: expiry, 250 ms after the server's own deadline, so that the server
-  //   agrees (401) at the first ask: never early, two pings per idle cycle;
-  // - activity the server has not heard of (beyond the 1 s of its whole-second stamps): a
-  //   keepalive once the server sees warnAfter of idleness, well before it could expire;
-  // - else: the warning check at lastActivity + warnAfter.
-  // And at most one ping per 2 s whatever the server answers (one ignoring idle_for would
-  // otherwise cause a ping storm).
-  const nextCheckAt = () => max(inWarning()
-      ? state.serverActivity + state.expireAfterMs + 250
-      : (state.lastActivity > state.serverActivity + 1e3 ? state.serverActivity : state.lastActivity) + state.warnAfterMs,
-    state.lastAnswer + 2e3)
-  // Merges another tab's state: the newest of each time wins, but none in the future: a time
-  // ahead of this tab's clock (another tab's runs ahead if the system clock was set back since
-  // it started; junk in the store) would hold off the deadlines.
-  const adopt = other => {
-    const time = now()
-    // The timeouts come with the newest server answer; only a sane pair is taken.
-    if (other?.lastAnswer > state.lastAnswer && other.expireAfterMs > other.warnAfterMs) state.warnAfterMs = other.warnAfterMs, state.expireAfterMs = other.expireAfterMs
-    if (other) for (const key of ['lastActivity', 'serverActivity', 'lastAnswer', 'signedOutAt']) state[key] = max(state[key], min(+other[key] || 0, time))
-  }
-  const arm = () => {
-    clearTimeout(timer)
-    // No timer while signed out, nor while a ping is out (its settle re-arms). The cap:
-    // setTimeout fires at once beyond 2^31 - 1 ms.
-    if (!signedOut && !pingsInFlight) timer = setTimeout(check, min(max(nextCheckAt() - now(), 0) + followerLag(), 2e9))
-  }
-  // Applies the state: sign-out, timer, warning. fromOtherTab: a message was just merged.
-  const update = fromOtherTab => {
-    // Signed out, yet activity after the sign-out: maybe signed in again in another tab.
-    if (signedOut) return fromOtherTab && state.lastActivity > state.signedOutAt && revive()
-    // Another tab expired or signed out since the last activity.
-    if (state.signedOutAt >= state.lastActivity) return expire(1)
-    arm()
-    // The countdown runs to the server's deadline.
-    inWarning() ? ui.show(state.serverActivity + state.expireAfterMs) : ui.hide()
-  }
-  // The timer. The shared state is read first: a frozen or throttled tab misses messages.
-  function check() {
-    adopt(env.load())
-    update()
-    if (!signedOut && !pingsInFlight && now() >= nextCheckAt() + followerLag()) ping(idleSeconds())
-  }
-  const ping = idleFor => {
-    clearTimeout(timer)
-    pingsInFlight++
-    return env.fetch(config.pingUrl + '?idle_for=' + idleFor, {method: 'POST', credentials: 'same-origin', cache: 'no-store',
-      headers: {Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest'}})
-      // 401: expired. Any other error, a non-JSON answer or no network: unreachable (falsy).
-      .then(r => r.status == 401 ? {state: 'expired'} : r.ok && r.json()).catch(() => 0).then(settle)
-  }
-  const settle = answer => {
-    pingsInFlight--
-    adopt(env.load())
-    const time = now(), active = answer?.state == 'active' && answer.idle_for >= 0
-    // Covered, yet active: signed in again elsewhere. The cover goes; resuming is activity.
-    if (active && covered) signedOut = covered = 0, state.lastActivity = time
-    if (signedOut) return
-    // Expired or anonymous: expire. Unreachable (or an unknown answer): only once the local
-    // idle time reaches expireAfter.
-    if (/^(expired|anonymous)$/.test(answer?.state) || !active && time - state.lastActivity >= state.expireAfterMs) return expire()
-    veiledOnWake = 0
-    ui.veil(0)
-    // The user's own timeouts replace the page's.
-    if (active && answer.expire_after > answer.warn_after) state.warnAfterMs = answer.warn_after * 1e3, state.expireAfterMs = answer.expire_after * 1e3
-    // Unreachable: the local clock stands in for the server's.
-    const seen = active ? time - answer.idle_for * 1e3 : state.lastActivity
-    state.serverActivity = max(state.serverActivity, seen)
-    // The server saw later activity (another device, a page load): adopt it. Its stamps are
-    // whole seconds, so only activity more than 1 s later counts.
-    if (seen > state.lastActivity + 1e3) state.lastActivity = seen
-    state.lastAnswer = time
-    share()
-    update()
-  }
-  // The session ended: here (expiry: recorded and shared) or in another tab (fromOtherTab).
-  // quiet: this tab signs out and navigates by itself, no UI.
-  const expire = (fromOtherTab, quiet) => {
-    if (signedOut) return
-    signedOut = 1
-    clearTimeout(timer)
-    if (!fromOtherTab) state.signedOutAt = now(), share()
-    // true: the tab stays, covered, to keep unsaved input.
-    if (!quiet && ui.expire(fromOtherTab)) covered = 1
-  }
-  // Covered: the user may sign in again in another tab. Ask the server, at most every 3 s.
-  const revive = () => {
-    const time = now()
-    if (covered && time - lastRevive >= 3e3) lastRevive = time, ping(idleSeconds())
-  }
-  // "Stay signed in": activity now, shared at once (the warning goes in every tab), then told
-  // to the server. Resolves true if still signed in.
-  const extend = () => {
-    if (!signedOut && !veiledOnWake) state.lastActivity = now(), share(), update()
-    return ping(0).then(() => !signedOut)
-  }
-  // At most one shared write per second. Veiled, the session may be over: no activity counts.
-  // During the warning, activity must reach the server: extend.
-  const noteActivity = () => {
-    if (!signedOut && !veiledOnWake && now() - state.lastActivity >= 1e3) inWarning() ? extend() : (state.lastActivity = now(), share(), update())
-  }
-  // A page load is activity the server saw: the other tabs adopt it.
-  share()
-  update()
-  return {state, noteActivity, extend, arm,
-    // This tab signs out: recorded and shared; the tab layer navigates.
-    signOut: () => expire(0, 1),
-    // A message from another tab.
-    merge: other => { adopt(other); update(1) },
-    // Back to the tab (focus, visibility): its timers may not have run (sleep, throttling).
-    wake() {
-      if (veiledOnWake) return
+  function Core(config, env) {
+    const ui = env.ui
+    const now = env.now
+    // Who this page was made for ('' unknown).
+    const pagePerson = config.person
+    const start = now()
+    // The shared state (see the header).
+    let lastActivity = start
+    let serverActivity = start
+    let lastAnswer = start
+    let warnAfterMs = config.warnAfter * 1000
+    let expireAfterMs = config.expireAfter * 1000
+    let signedOutAt = 0
+    let person = pagePerson
+    let personAt = pagePerson ? start : 0
+    let timer = null
+    let pingsInFlight = 0
+    // The session ended for this tab.
+    let signedOut = false
+    // Signed out, yet staying on the page under the cover, to keep unsaved input.
+    let covered = false
+    // Hidden until the server says the session is active (woken past the deadline, restored
+    // from the back/forward cache).
+    let veiled = false
+    let lastRevive = -Infinity
+    // The deadline the warning shows; null while it does not.
+    let shownDeadline = null
+
+    // The warning stands once a ping settled at or after lastActivity + warnAfterMs.
+    function inWarning() {
+      return lastAnswer >= lastActivity + warnAfterMs
+    }
+
+    function idleSeconds() {
+      return Math.floor((now() - lastActivity) / 1000)
+    }
+
+    function followerLag() {
+      return env.isLeader() ? 0 : FOLLOWER_LAG_MS
+    }
+
+    function snapshot() {
+      return {lastActivity, serverActivity, lastAnswer, warnAfterMs, expireAfterMs, signedOutAt, person, personAt}
+    }
+
+    function share() {
+      env.send(snapshot())
+    }
+
+    // Someone else than the person this page was made for is signed in now.
+    function anotherPerson() {
+      return pagePerson !== '' && person !== '' && person !== pagePerson
+    }
+
+    // The same person as this page's is signed in; unknown on either side is not the same.
+    function samePerson() {
+      return pagePerson !== '' && person === pagePerson
+    }
+
+    // When the next check is due:
+    // - warning shown: expiry, 250 ms after the server's own deadline, so that the server
+    //   agrees (401) at the first ask: never early, two pings per idle cycle;
+    // - activity the server has not heard of (beyond the 1 s of its whole-second stamps): a
+    //   keepalive once the server sees warnAfter of idleness, well before it could expire;
+    // - else: the warning check at lastActivity + warnAfter.
+    // And at most one ping per 2 s whatever the server answers (one ignoring idle_for would
+    // otherwise cause a ping storm).
+    function nextCheckAt() {
+      let due
+      if (inWarning()) {
+        due = serverActivity + expireAfterMs + 250
+      } else if (lastActivity > serverActivity + 1000) {
+        due = serverActivity + warnAfterMs
+      } else {
+        due = lastActivity + warnAfterMs
+      }
+      return Math.max(due, lastAnswer + 2000)
+    }
+
+    // Merges another tab's state: the newest of each time wins. A time more than a second
+    // ahead of this tab's clock is ignored: it would hold off the deadlines (as fresh activity)
+    // or sign out tabs that have not even started.
+    function adopt(other) {
+      if (!other) {
+        return
+      }
+      const time = now()
+      const usable = key => {
+        const value = Number(other[key])
+        if (!Number.isFinite(value) || value > time + FUTURE_TOLERANCE_MS) {
+          return null
+        }
+        return Math.min(value, time)
+      }
+      // The timeouts come with the newest server answer; only a sane pair is taken.
+      const newer = (current, key) => {
+        const value = usable(key)
+        return value !== null && value > current ? value : current
+      }
+      const answeredAt = usable('lastAnswer')
+      if (answeredAt !== null && answeredAt > lastAnswer && other.warnAfterMs > 0 && other.expireAfterMs > other.warnAfterMs) {
+        warnAfterMs = other.warnAfterMs
+        expireAfterMs = other.expireAfterMs
+      }
+      lastActivity = newer(lastActivity, 'lastActivity')
+      serverActivity = newer(serverActivity, 'serverActivity')
+      lastAnswer = newer(lastAnswer, 'lastAnswer')
+      signedOutAt = newer(signedOutAt, 'signedOutAt')
+      const otherPersonAt = usable('personAt')
+      if (otherPersonAt !== null && otherPersonAt > personAt && typeof other.person === 'string') {
+        person = other.person
+        personAt = otherPersonAt
+      }
+    }
+
+    function arm() {
+      clearTimeout(timer)
+      timer = null
+      // No timer while signed out, nor while a ping is out (its settle re-arms).
+      if (signedOut || pingsInFlight > 0) {
+        return
+      }
+      const delay = Math.max(nextCheckAt() - now(), 0) + followerLag()
+      timer = setTimeout(check, Math.min(delay, LONGEST_TIMER_MS))
+    }
+
+    // The countdown runs to the server's deadline; the UI hears of it again when it moves.
+    function showWarning() {
+      const deadline = serverActivity + expireAfterMs
+      if (deadline !== shownDeadline) {
+        shownDeadline = deadline
+        ui.show(deadline)
+      }
+    }
+
+    function hideWarning() {
+      if (shownDeadline !== null) {
+        shownDeadline = null
+        ui.hide()
+      }
+    }
+
+    // Applies the state: sign-out, timer, warning. fromOtherTab: a message was just merged.
+    function update(fromOtherTab) {
+      if (signedOut) {
+        if (covered && anotherPerson()) {
+          leaveForAnotherPerson()
+        } else if (fromOtherTab && lastActivity > signedOutAt) {
+          // Activity after the sign-out: maybe signed in again in another tab.
+          revive()
+        }
+        return
+      }
+      if (anotherPerson()) {
+        leaveForAnotherPerson()
+        return
+      }
+      // Another tab expired or signed out since the last activity.
+      if (signedOutAt >= lastActivity) {
+        expire(true)
+        return
+      }
+      arm()
+      if (inWarning()) {
+        showWarning()
+      } else {
+        hideWarning()
+      }
+    }
+
+    // The timer. The shared state is read first: a frozen or throttled tab misses messages.
+    function check() {
       adopt(env.load())
-      if (signedOut) return revive()
-      // The state first, then the wake as activity: the other order would mask a sign-out
-      // in another tab (activity after it reads as a new sign-in).
-      if (now() - state.lastActivity < state.expireAfterMs) return update(), noteActivity()
+      update(false)
+      if (!signedOut && pingsInFlight === 0 && now() >= nextCheckAt() + followerLag()) {
+        ping(idleSeconds())
+      }
+    }
+
+    // Asks the server. A ping that does not settle within PING_TIMEOUT_MS is aborted and
+    // counts as unreachable: without this, a hung request would stop every timer (none re-arms
+    // while a ping is out) and could leave a page veiled for ever.
+    function ping(idleFor) {
+      clearTimeout(timer)
+      timer = null
+      pingsInFlight += 1
+      const controller = new AbortController()
+      const timeout = setTimeout(() => controller.abort(), PING_TIMEOUT_MS)
+      // Cookies go with it (credentials: 'same-origin' is fetch's default) and a POST answer
+      // is never taken from a cache.
+      const options = {method: 'POST', headers: {Accept: 'application/json'}, signal: controller.signal}
+      return env.fetch(config.pingUrl + '?idle_for=' + idleFor, options)
+        .then(readAnswer)
+        .catch(() => null)
+        .then(answer => {
+          clearTimeout(timeout)
+          settle(answer)
+        })
+    }
+
+    // 401: expired. Any other error or a non-JSON answer: unreachable (null).
+    function readAnswer(response) {
+      if (response.status === 401) {
+        return {state: 'expired'}
+      }
+      return response.ok ? response.json() : null
+    }
+
+    function settle(answer) {
+      pingsInFlight -= 1
+      adopt(env.load())
+      const time = now()
+      const active = answer?.state === 'active' && answer.idle_for >= 0
+      if (active) {
+        person = typeof answer.person === 'string' ? answer.person : ''
+        personAt = time
+      }
+      if (covered && active) {
+        // Covered, yet active: signed in again elsewhere. Only the same person gets the page
+        // back; for anyone else the draft is discarded.
+        if (!samePerson()) {
+          leaveForAnotherPerson()
+          return
+        }
+        signedOut = false
+        covered = false
+        lastActivity = time
+        ui.veil(false)
+      }
+      if (signedOut) {
+        return
+      }
+      if (active && anotherPerson()) {
+        leaveForAnotherPerson()
+        return
+      }
+      const ended = answer?.state === 'expired' || answer?.state === 'anonymous'
+      // Unreachable (or an unknown answer): expired only once the local idle time reaches expireAfter.
+      if (ended || (!active && time - lastActivity >= expireAfterMs)) {
+        expire(false)
+        return
+      }
+      if (veiled && active) {
+        veiled = false
+        ui.veil(false)
+      }
+      // The person's own timeouts replace the page's.
+      if (active && answer.warn_after > 0 && answer.expire_after > answer.warn_after) {
+        warnAfterMs = answer.warn_after * 1000
+        expireAfterMs = answer.expire_after * 1000
+      }
+      // Unreachable: the local clock stands in for the server's.
+      const seen = active ? time - answer.idle_for * 1000 : lastActivity
+      serverActivity = Math.max(serverActivity, seen)
+      // The server saw later activity (another device, a page load): adopt it. Its stamps are
+      // whole seconds, so only activity more than 1 s later counts.
+      if (seen > lastActivity + 1000) {
+        lastActivity = seen
+      }
+      lastAnswer = time
+      share()
+      update(false)
+    }
+
+    function stopTimers() {
+      clearTimeout(timer)
+      timer = null
+      shownDeadline = null
+    }
+
+    // The session ended: here (recorded and shared) or in another tab (fromOtherTab). False
+    // if it had ended already.
+    function end(fromOtherTab) {
+      if (signedOut) {
+        return false
+      }
+      signedOut = true
+      stopTimers()
+      if (!fromOtherTab) {
+        signedOutAt = now()
+        share()
+      }
+      return true
+    }
+
+    function expire(fromOtherTab) {
+      if (end(fromOtherTab)) {
+        // true: the tab stays, covered, to keep unsaved input.
+        covered = ui.expire(fromOtherTab) === true
+      }
+    }
+
+    // Someone else signed in on this browser: nothing of this page may stay, drafts included.
+    // Not shared: the other person's tabs are fine.
+    function leaveForAnotherPerson() {
+      signedOut = true
+      covered = false
+      stopTimers()
+      ui.leave()
+    }
+
+    // Covered: the person may sign in again in another tab. Ask the server, at most every 3 s;
+    // a reason to ask within those 3 s asks at their end (the sign-in may be what it heard of).
+    function revive() {
+      const wait = lastRevive + 3000 - now()
+      if (!covered) {
+        return
+      }
+      clearTimeout(timer)
+      if (wait > 0) {
+        timer = setTimeout(revive, wait)
+      } else {
+        lastRevive = now()
+        ping(idleSeconds())
+      }
+    }
+
+    // "Stay signed in": activity now, shared at once (the warning goes in every tab), then told
+    // to the server. Resolves true if still signed in; signed out, it does not ask.
+    function extend() {
+      if (signedOut) {
+        return Promise.resolve(false)
+      }
+      if (!veiled) {
+        activeNow()
+      }
+      return ping(idleSeconds()).then(() => !signedOut)
+    }
+
+    function activeNow() {
+      lastActivity = now()
+      share()
+      update(false)
+    }
+
+    // At most one shared write per second. Veiled, the session may be over: no activity counts.
+    // During the warning, activity must reach the server: extend.
+    function noteActivity() {
+      if (signedOut || veiled || now() - lastActivity < 1000) {
+        return
+      }
+      if (inWarning()) {
+        extend()
+      } else {
+        activeNow()
+      }
+    }
+
+    // Back to the tab (focus, shown again): its timers may not have run (sleep, throttling).
+    // Looking at a tab is not activity: the warning stays until a deliberate act.
+    function wake() {
+      if (veiled) {
+        return
+      }
+      adopt(env.load())
+      if (signedOut) {
+        revive()
+        return
+      }
+      if (now() - lastActivity < expireAfterMs) {
+        update(false)
+        return
+      }
       // Past the deadline on the local clock (the laptop slept): the page hides at once, before
-      // any answer. If the server still says active (activity elsewhere), the wake is activity.
-      veiledOnWake = 1
-      ui.veil(1)
-      return ping(idleSeconds()).then(noteActivity)
-    }}
-}
+      // any answer, and shows again only if the server still says active (activity elsewhere).
+      hideUntilAnswered()
+    }
 
-function plural(formFor, lang, n) {
-  let category = 'other'
-  try { category = new Intl.PluralRules(lang).select(n) } catch {}
-  return (formFor(category) || formFor('other') || '{n}').replace('{n}', n)
-}
-const nextUrl = (loginUrl, page) => loginUrl + (/\?/.test(loginUrl) ? '&' : '?') + 'next=' + encodeURIComponent(page.pathname + page.search)
+    function hideUntilAnswered() {
+      veiled = true
+      ui.veil(true)
+      ping(idleSeconds())
+    }
 
-if (typeof module == 'object' && module.exports) module.exports = {Core, plural, nextUrl}
+    // Restored from the back/forward cache: shown again only once the server says active.
+    // Left signed out, the page is loaded anew, so the server decides what it shows.
+    function restore() {
+      adopt(env.load())
+      if (signedOut && !covered) {
+        ui.reload()
+      } else if (signedOut) {
+        revive()
+      } else {
+        hideUntilAnswered()
+      }
+    }
 
-// The tab layer. The config: the script tag's data-* attributes (currentScript is null in a
-// module script). None, or not valid (or node, without a document): nothing to do.
-const doc = globalThis.document, config = doc && (doc.currentScript || doc.querySelector('script[data-session-security]'))?.dataset
-if (!(config?.expireAfter - config?.warnAfter > 0)) return
-const PREFIX = 'session_security.', byId = id => doc.getElementById('session_security_' + id)
-// A page without the dialog gets a detached stand-in: no null checks.
-const dialog = byId('warning') || doc.createElement('i')
-// Where screen readers hear the countdown.
-const announcer = dialog.appendChild(doc.createElement('p'))
-const stay = byId('stay'), cover = byId('cover'), counter = byId('counter')
-// localStorage may be missing, full or hold junk: then tabs share less, nothing breaks.
-const readStore = key => { try { return JSON.parse(localStorage[PREFIX + key]) } catch {} }
-const writeStore = (key, value) => { try { localStorage[PREFIX + key] = JSON.stringify(value) } catch {} }
-const emit = (name, detail) => doc.dispatchEvent(new CustomEvent('session-security:' + name, {detail}))
-const logWarning = message => console.warn('session-security: ' + message)
-// With options: listens on the document (visibilitychange fires there); without: on the window.
-const on = (types, handler, options) => types.split(' ').forEach(type => (options ? doc : window).addEventListener(type, handler, options))
-// focusedBefore: where focus returns when the warning goes. secondsShown: the counter's last
-// value. leaving: the tab navigates away on purpose (no beforeunload prompt).
-let clockOffset = 0, isLeader = 0, warningShown, focusedBefore, counterTimer, deadline, secondsShown, leaving, channel, core
-// performance.now() stops during sleep in some browsers; Date.now() does not, but can be set
-// back. The largest offset seen gives a clock that counts sleep and never goes back.
-const now = () => {
-  const elapsed = performance.now()
-  clockOffset = max(clockOffset, Date.now() - elapsed)
-  return elapsed + clockOffset
-}
-const secondsLeft = () => max(0, Math.ceil((deadline - now()) / 1e3))
-
-// Unsaved input: a form not submitted, with a field changed from its default. A single select
-// without a [selected] option shows its first one: that is no change.
-const submittedForms = new WeakSet()
-const fieldChanged = field => /^(checkbox|radio)$/.test(field.type) ? field.checked != field.defaultChecked
-  : field.options ? [...field.options].some(o => o.selected != o.defaultSelected && (o.index || field.multiple || field.querySelector('[selected]')))
-  : !/^(hidden|output)$/.test(field.type) && 'defaultValue' in field && field.value != field.defaultValue
-const hasUnsavedInput = () => [...doc.forms].some(form => !submittedForms.has(form) && [...form.elements].some(fieldChanged))
-
-// The counter, every 500 ms while the warning shows. Screen readers hear the sentence at each
-// full minute, then at 30 and 10 s: once each, not every second.
-const render = () => {
-  const seconds = secondsLeft()
-  if (counter) {
-    counter.textContent = plural(category => dialog.getAttribute('data-seconds-' + category), config.lang, seconds)
-    if (seconds != secondsShown && seconds && (seconds % 60 == 0 || seconds == 30 || seconds == 10)) announcer.textContent = counter.parentNode.textContent
+    // A page load is activity the server saw: the other tabs adopt it.
+    share()
+    update(false)
+    return {
+      // A copy of the state, for tests.
+      state: snapshot,
+      noteActivity,
+      extend,
+      arm,
+      wake,
+      restore,
+      // The server said the session is over (an API answer): as an expiry here.
+      expired() {
+        expire(false)
+      },
+      // This tab signs out: recorded and shared; the tab layer navigates.
+      signOut() {
+        end(false)
+      },
+      // A message from another tab.
+      merge(other) {
+        adopt(other)
+        update(true)
+      },
+    }
   }
-  secondsShown = seconds
-}
-// What the core shows.
-const ui = {
-  show(until) {
-    deadline = until
-    if (warningShown) return
-    warningShown = 1
-    focusedBefore = doc.activeElement
-    dialog.hidden = false
-    stay?.focus()
-    // Not announced on opening: the alert dialog is read out as it takes focus.
-    secondsShown = secondsLeft()
-    render()
-    counterTimer = setInterval(render, 500)
-    emit('warn', {secondsLeft: secondsShown})
-  },
-  // quiet: hidden by the expiry, so no 'extend' event.
-  hide(quiet) {
-    if (!warningShown) return
-    const hadFocus = dialog.contains(doc.activeElement)
-    warningShown = 0
-    clearInterval(counterTimer)
-    dialog.hidden = true
-    hadFocus && focusedBefore?.focus?.()
-    quiet || emit('extend')
-  },
-  veil(veiled) {
-    doc.documentElement.classList.toggle('session_security_expired', veiled)
-    if (cover && !veiled) cover.hidden = true
-  },
-  expire(fromOtherTab) {
-    ui.hide(1)
-    ui.veil(1)
+
+  // A lease that names the leader tab, in localStorage, for browsers without Web Locks.
+  // store: {read, write} of the shared {holder, at}; now: the clock. step() runs every
+  // LEASE_RENEW_MS: it renews this tab's lease, or claims a free one.
+  // A lease is fresh when its `at` is a time within the last LEASE_TTL_MS and not ahead of
+  // this tab's clock (junk or a missing `at` is free to take). A tab that claimed the lease
+  // leads only once it still holds it LEASE_CONFIRM_MS later: of tabs that claim at once, the
+  // last write wins, and the others see it by then. isLeader() reads the store each time, so
+  // a tab that wakes from a freeze to find another holder stops at once: two leaders at most
+  // while a write takes to reach the other tab, and never when that is below LEASE_CONFIRM_MS.
+  function Lease(store, id, now) {
+    let claimedAt = null
+
+    function fresh(lease, time) {
+      return typeof lease?.at === 'number' && lease.at <= time + FUTURE_TOLERANCE_MS && lease.at > time - LEASE_TTL_MS
+    }
+
+    function isLeader() {
+      const time = now()
+      const lease = store.read()
+      return claimedAt !== null && time - claimedAt >= LEASE_CONFIRM_MS && fresh(lease, time) && lease.holder === id
+    }
+
+    function step() {
+      const time = now()
+      const lease = store.read()
+      if (!fresh(lease, time) || lease.holder === id) {
+        store.write({holder: id, at: time})
+        claimedAt ??= time
+      } else {
+        claimedAt = null
+      }
+    }
+
+    return {step, isLeader}
+  }
+
+  // Keys that move between the dialog's buttons, or modify another key.
+  const NAVIGATION_KEY = /^(Tab|Shift|Control|Alt|AltGraph|Meta|CapsLock|Fn|OS)$/
+
+  // WebKitGTK reports Shift+Tab with the key 'Unidentified' (its code stays 'Tab').
+  function isTab(event) {
+    return event.key === 'Tab' || event.code === 'Tab'
+  }
+
+  // Whether an event is a person's activity. context: dialogOpen (the crate's warning dialog
+  // shows), insideDialog (the event's target is in the dialog's box), recentInput (a trusted
+  // wheel, touch, key or pointer press in the last second).
+  function isPersonsActivity(event, context) {
+    if (!event.isTrusted) {
+      return false
+    }
+    if (event.type === 'scroll') {
+      return context.recentInput && !context.dialogOpen
+    }
+    if (!context.dialogOpen) {
+      return true
+    }
+    if (event.type === 'keydown') {
+      const pressesButton = context.insideDialog && (event.key === 'Enter' || event.key === ' ')
+      return !NAVIGATION_KEY.test(event.key) && !isTab(event) && !pressesButton
+    }
+    if (event.type === 'pointerdown') {
+      return !context.insideDialog
+    }
+    return false
+  }
+
+  function plural(formFor, lang, n) {
+    let category = 'other'
+    try {
+      category = new Intl.PluralRules(lang).select(n)
+    } catch (error) {
+      // An unknown language: 'other'.
+    }
+    return (formFor(category) || formFor('other') || '{n}').replace('{n}', n)
+  }
+
+  function nextUrl(loginUrl, page) {
+    const separator = loginUrl.includes('?') ? '&' : '?'
+    return loginUrl + separator + 'next=' + encodeURIComponent(page.pathname + page.search)
+  }
+
+  if (typeof module === 'object') {
+    module.exports = {Core, Lease, isPersonsActivity, plural, nextUrl}
+  }
+
+  // The tab layer. The config: the script tag's data-* attributes (currentScript is null in a
+  // module script). None, or not valid (or node, without a document): nothing to do.
+  const doc = globalThis.document
+  if (!doc) {
+    return
+  }
+  const script = doc.currentScript || doc.querySelector('script[data-session-security]')
+  const config = script ? script.dataset : {}
+  const warnAfter = Number(config.warnAfter)
+  const expireAfter = Number(config.expireAfter)
+  if (!(warnAfter > 0 && expireAfter > warnAfter)) {
+    return
+  }
+  const NAMESPACE = 'session_security ' + config.pingUrl
+  const byId = id => doc.getElementById('session_security_' + id)
+  // A page without the dialog gets a detached stand-in: no null checks.
+  const dialog = byId('warning') || doc.createElement('div')
+  const modal = dialog.querySelector('.session_security_modal') || dialog
+  const stay = byId('stay')
+  const signOutButton = byId('signout')
+  const cover = byId('cover')
+  const counter = byId('counter')
+  // Where screen readers hear the countdown (a polite live region in the dialog).
+  const announcer = byId('announcer') || doc.createElement('p')
+
+  // localStorage may be missing, full or hold junk: then tabs share less, nothing breaks.
+  function readStore(key) {
+    try {
+      return JSON.parse(localStorage.getItem(NAMESPACE + ' ' + key))
+    } catch (error) {
+      return null
+    }
+  }
+
+  function writeStore(key, value) {
+    try {
+      localStorage.setItem(NAMESPACE + ' ' + key, JSON.stringify(value))
+    } catch (error) {
+      // Storage full or denied.
+    }
+  }
+
+  function emit(name, detail) {
+    doc.dispatchEvent(new CustomEvent('session-security:' + name, {detail}))
+  }
+
+  // performance.now() stops during sleep in some browsers; Date.now() does not, but can be set
+  // back. The largest offset seen gives a clock that counts sleep and never goes back.
+  let clockOffset = 0
+  function now() {
+    const elapsed = performance.now()
+    clockOffset = Math.max(clockOffset, Date.now() - elapsed)
+    return elapsed + clockOffset
+  }
+
+  // warningShown: the core's warning is on (told to the page by events); dialogOpen: and the
+  // crate's dialog shows it.
+  let warningShown = false
+  let dialogOpen = false
+  let focusedBefore = null
+  let counterTimer = null
+  let deadline = 0
+  let secondsShown = null
+  // The tab navigates away on purpose: no beforeunload prompt.
+  let leaving = false
+  let lastInputAt = -Infinity
+
+  function secondsLeft() {
+    return Math.max(0, Math.ceil((deadline - now()) / 1000))
+  }
+
+  // Unsaved input: a form not submitted, with a field changed from its default. A single select
+  // without a [selected] option shows its first one: that is no change.
+  const submittedForms = new WeakSet()
+  function optionChanged(select, option) {
+    return option.selected !== option.defaultSelected && (option.index > 0 || select.multiple || select.querySelector('[selected]') !== null)
+  }
+  function fieldChanged(field) {
+    if (field.type === 'checkbox' || field.type === 'radio') {
+      return field.checked !== field.defaultChecked
+    }
+    if (field.options) {
+      return [...field.options].some(option => optionChanged(field, option))
+    }
+    // (A hidden input's value is its default.)
+    return field.type !== 'output' && 'defaultValue' in field && field.value !== field.defaultValue
+  }
+  function hasUnsavedInput() {
+    return [...doc.forms].some(form => !submittedForms.has(form) && [...form.elements].some(fieldChanged))
+  }
+
+  // The counter, every 500 ms while the warning shows. Screen readers hear the sentence at each
+  // full minute, then at 30 and 10 s: once each, not every second.
+  function render() {
+    const seconds = secondsLeft()
+    if (counter) {
+      counter.textContent = plural(category => dialog.getAttribute('data-seconds-' + category), config.lang, seconds)
+      const coarseStep = seconds % 60 === 0 || seconds === 30 || seconds === 10
+      if (seconds !== secondsShown && seconds > 0 && coarseStep) {
+        announcer.textContent = counter.parentNode.textContent
+      }
+    }
+    secondsShown = seconds
+  }
+
+  function goToLogin(url, delayMs) {
+    leaving = true
+    setTimeout(() => location.replace(url), delayMs)
+  }
+
+  // The session is over for this page: nothing of it stays in sight.
+  function endPage() {
+    ui.hide(true)
+    ui.veil(true)
     emit('expire')
-    // Unsaved input: the tab stays (true, to the core) under the cover, or just veiled if the
-    // page has none, rather than lose it.
-    if (config.keepUnsavedForms == 'true' && hasUnsavedInput()) return cover ? !(cover.hidden = false) : !logWarning('no cover')
-    leaving = 1
-    // After another tab's sign-out, 1 s: our request for the login page must not race its
-    // logout request.
-    setTimeout(() => location.replace(nextUrl(config.loginUrl, location)), fromOtherTab ? 1e3 : 0)
-  }}
-// Odd markup must not stop the core: a UI error is logged, never thrown.
-for (const name in ui) {
-  const callback = ui[name]
-  ui[name] = arg => { try { return callback(arg) } catch (error) { logWarning(error) } }
-}
+  }
 
-const signOut = () => {
-  leaving = 1
-  core.signOut()
-  if (/^post$/i.test(config.logoutMethod)) Object.assign(doc.body.appendChild(doc.createElement('form')), {method: 'post', action: config.logoutUrl}).submit()
-  else location.assign(config.logoutUrl)
-}
+  // What the core shows.
+  const ui = {
+    // Opens the warning, or tells the page again when its deadline moved (the server's
+    // per-person timeouts arrived, another device kept the session alive).
+    show(until) {
+      deadline = until
+      if (!warningShown) {
+        warningShown = true
+        dialogOpen = dialog.isConnected
+        focusedBefore = doc.activeElement
+        dialog.hidden = false
+        stay?.focus()
+        // Not announced on opening: the alert dialog is read out as it takes focus.
+        secondsShown = secondsLeft()
+        counterTimer = setInterval(render, 500)
+      }
+      render()
+      emit('warn', {secondsLeft: secondsLeft()})
+    },
+    // quiet: hidden by the expiry, so no 'extend' event.
+    hide(quiet) {
+      clearInterval(counterTimer)
+      const wasShown = warningShown
+      const hadFocus = dialog.contains(doc.activeElement)
+      warningShown = false
+      dialogOpen = false
+      dialog.hidden = true
+      if (hadFocus) {
+        focusedBefore?.focus()
+      }
+      if (wasShown && !quiet) {
+        emit('extend')
+      }
+    },
+    veil(veiled) {
+      doc.documentElement.classList.toggle('session_security_expired', veiled)
+      if (cover && !veiled) {
+        cover.hidden = true
+      }
+    },
+    expire(fromOtherTab) {
+      endPage()
+      // Unsaved input: the tab stays (true, to the core) under the cover, or just veiled if the
+      // page has none, rather than lose it.
+      if (config.keepUnsavedForms === 'true' && hasUnsavedInput()) {
+        // Without a cover (a page of the app's own), the veil alone.
+        if (cover) {
+          cover.hidden = false
+        }
+        return true
+      }
+      // After another tab's sign-out, 1 s: our request for the login page must not race its
+      // logout request.
+      goToLogin(nextUrl(config.loginUrl, location), fromOtherTab ? 1000 : 0)
+      return false
+    },
+    // Someone else signed in: drafts discarded, no way back to this page (no next).
+    leave() {
+      endPage()
+      for (const form of [...doc.forms]) {
+        form.reset()
+      }
+      goToLogin(config.loginUrl, 0)
+    },
+    reload() {
+      leaving = true
+      location.reload()
+    },
+  }
+  // Odd markup must not stop the core: a UI error is logged, never thrown.
+  for (const name of Object.keys(ui)) {
+    const callback = ui[name]
+    ui[name] = argument => {
+      try {
+        return callback(argument)
+      } catch (error) {
+        console.warn('session-security:', error)
+        return false
+      }
+    }
+  }
 
-announcer.className = 'session_security_sr'
-announcer.setAttribute('aria-live', 'polite')
-if (dialog.isConnected) for (const id of ['stay', 'signout', 'counter']) byId(id) || logWarning('no #session_security_' + id)
-try { channel = new BroadcastChannel('session-security') } catch {}
-core = Core({warnAfter: +config.warnAfter, expireAfter: +config.expireAfter, pingUrl: config.pingUrl}, {now, ui, isLeader: () => isLeader,
-  // A ping that hangs would stop the timers (none re-arms while one is out): 15 s at most.
-  fetch: (url, options) => fetch(url, {...options, signal: AbortSignal.timeout?.(15e3)}),
-  load: () => readStore('state'),
-  send(state) { writeStore('state', state); channel?.postMessage(state) }})
-// Without BroadcastChannel, the storage event (other tabs get it, not the writer).
-if (channel) channel.onmessage = e => core.merge(e.data)
-else on('storage', e => e.key == PREFIX + 'state' && core.merge(readStore('state')))
+  let channel = null
+  try {
+    channel = new BroadcastChannel(NAMESPACE)
+  } catch (error) {
+    // No BroadcastChannel (see below).
+  }
 
-// The leader pings for all tabs: the holder of a Web Lock, else of a lease in localStorage.
-// A change of leader moves this tab's next check (followerLag).
-const tabId = Math.random(), setLeader = leader => isLeader != leader && (isLeader = leader, core.arm())
-// The lease: renewed every 2 s, free after 5 s without renewal (its tab closed or froze). Two
-// tabs taking it at once: the last write wins and both read it back.
-const renewLease = () => {
-  const time = Date.now(), lease = readStore('leader')
-  if (!lease || lease.holder == tabId || lease.at < time - 5e3) writeStore('leader', {holder: tabId, at: time})
-  setLeader(readStore('leader')?.holder == tabId)
-  setTimeout(renewLease, 2e3)
-}
-// The lock's promise never settles: held until the tab closes, then granted to a waiting tab.
-navigator.locks ? navigator.locks.request(PREFIX + 'leader', () => new Promise(() => setLeader(true))).catch(renewLease) : renewLease()
+  // The leader pings for all tabs: the holder of a Web Lock, else of a lease in localStorage.
+  let lockHeld = false
+  let lease = null
+  const core = Core({warnAfter, expireAfter, pingUrl: config.pingUrl, person: config.person || ''}, {
+    now,
+    ui,
+    isLeader: () => lockHeld || (lease !== null && lease.isLeader()),
+    fetch: (url, options) => fetch(url, options),
+    load: () => readStore('state'),
+    send(state) {
+      writeStore('state', state)
+      channel?.postMessage(state)
+    },
+  })
+  // Without BroadcastChannel, tabs still meet in localStorage at each check (check() reads it).
+  if (channel) {
+    channel.onmessage = event => core.merge(event.data)
+  }
 
-// Captured, so a page that stops events cannot hide activity. Using the dialog is not activity:
-// moving to "Sign out" and pressing it (pointer, Tab, Enter, Space) must not extend the session
-// first. A character typed, or Escape, is: the person is back.
-on('pointermove mousemove pointerdown keydown wheel scroll touchstart input', e =>
-  warningShown && e.target.closest?.('.session_security_modal') && !/^([^ ]|Esc.*)$/.test(e.key) || core.noteActivity(), {capture: true, passive: true})
-// Back to the tab: focus, shown again, or restored from the back/forward cache.
-const wake = () => doc.hidden || core.wake()
-on('focus pageshow', wake)
-on('visibilitychange', wake, {})
-// Focus stays in the dialog while it shows: Tab wraps around its buttons.
-on('keydown', e => {
-  const buttons = warningShown && e.key == 'Tab' ? [...dialog.querySelectorAll('button')] : [], focused = doc.activeElement
-  if (e.shiftKey) buttons.reverse()
-  if (buttons[0] && (!dialog.contains(focused) || focused == buttons[buttons.length - 1])) e.preventDefault(), buttons[0].focus()
-}, {})
-on('submit', e => submittedForms.add(e.target), {capture: true})
-if (config.confirmFormDiscard == 'true') on('beforeunload', e => { if (!leaving && hasUnsavedInput()) e.preventDefault(), e.returnValue = '' })
-stay?.addEventListener('click', core.extend)
-byId('signout')?.addEventListener('click', signOut)
-window.sessionSecurity = {activity: core.noteActivity, extend: core.extend, signOut}
+  // A change of leader moves this tab's next check (the follower lag): re-arm on each step.
+  function runLease() {
+    lease.step()
+    core.arm()
+    setTimeout(runLease, LEASE_RENEW_MS)
+  }
+  function startLease() {
+    lease = Lease({read: () => readStore('leader'), write: value => writeStore('leader', value)}, String(Math.random()), Date.now)
+    runLease()
+  }
+  if (navigator.locks) {
+    // The lock's promise never settles: held until the tab closes, then granted to a waiting tab.
+    navigator.locks.request(NAMESPACE + ' leader', () => new Promise(() => {
+      lockHeld = true
+      core.arm()
+    })).catch(startLease)
+  } else {
+    startLease()
+  }
+
+  function signOut() {
+    leaving = true
+    core.signOut()
+    endPage()
+    if (/^post$/i.test(config.logoutMethod)) {
+      const form = doc.body.appendChild(doc.createElement('form'))
+      form.method = 'post'
+      form.action = config.logoutUrl
+      form.submit()
+    } else {
+      location.assign(config.logoutUrl)
+    }
+  }
+
+  function expired() {
+    core.expired()
+  }
+
+  // A Response is read through a clone, so the page can still read its body.
+  async function handleResponse(response) {
+    try {
+      const body = response.status === 401 ? await response.clone().json() : null
+      const ours = body?.error === 'session_expired' || body?.error === 'not_signed_in'
+      if (ours) {
+        expired()
+      }
+      return ours
+    } catch (error) {
+      // Not JSON, or its body was read already.
+      return false
+    }
+  }
+
+  // Captured, so a page that stops events cannot hide activity.
+  function onInput(event) {
+    if (event.isTrusted && /^(wheel|touch|key|pointerdown)/.test(event.type)) {
+      lastInputAt = now()
+    }
+    const context = {dialogOpen, insideDialog: modal.contains(event.target), recentInput: now() - lastInputAt < 1000}
+    if (isPersonsActivity(event, context)) {
+      core.noteActivity()
+    }
+  }
+  for (const type of ['pointermove', 'pointerdown', 'keydown', 'wheel', 'scroll', 'touchstart', 'input']) {
+    doc.addEventListener(type, onInput, {capture: true, passive: true})
+  }
+
+  // Back to the tab: focus, or shown again.
+  function wake() {
+    if (!doc.hidden) {
+      core.wake()
+    }
+  }
+  window.addEventListener('focus', wake)
+  doc.addEventListener('visibilitychange', wake)
+  // Into the back/forward cache: veiled now, so that the page is hidden from the first frame
+  // it is shown again, until the server says the session is still active.
+  window.addEventListener('pagehide', event => {
+    if (event.persisted) {
+      ui.veil(true)
+    }
+  })
+  window.addEventListener('pageshow', event => {
+    if (event.persisted) {
+      core.restore()
+    }
+  })
+
+  // Focus stays in the dialog while it shows: Tab wraps around its buttons.
+  doc.addEventListener('keydown', event => {
+    if (!dialogOpen || !isTab(event)) {
+      return
+    }
+    const buttons = [...dialog.querySelectorAll('button')]
+    if (event.shiftKey) {
+      buttons.reverse()
+    }
+    const focused = doc.activeElement
+    if (buttons.length > 0 && (!dialog.contains(focused) || focused === buttons[buttons.length - 1])) {
+      event.preventDefault()
+      buttons[0].focus()
+    }
+  })
+  doc.addEventListener('submit', event => submittedForms.add(event.target), {capture: true})
+  if (config.confirmFormDiscard === 'true') {
+    window.addEventListener('beforeunload', event => {
+      if (!leaving && hasUnsavedInput()) {
+        event.preventDefault()
+        event.returnValue = ''
+      }
+    })
+  }
+  stay?.addEventListener('click', () => core.extend())
+  signOutButton?.addEventListener('click', signOut)
+  window.sessionSecurity = {activity: core.noteActivity, extend: core.extend, signOut, expired, handleResponse}
 })()

@@ -1,45 +1,92 @@
-//! The browser script outside the browser: its node tests (pure timing core)
-//! and the size budget of script + stylesheet.
+//! The browser script outside the browser: its node tests (pure timing core,
+//! lease, activity filter), run on the readable source and on the minified
+//! build that browsers get; the check that the committed build is what the
+//! sources produce; and the size budget of script + stylesheet.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
 const BUDGET: usize = 4096;
 
+/// Prints past the test harness's output capture, so a skip shows in `cargo test`.
+fn notice(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
 fn tool_available(tool: &str) -> bool {
     let found = Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
         assert!(std::env::var_os("CI").is_none(), "CI is set but `{tool}` is missing");
-        eprintln!("SKIPPED: `{tool}` is not installed");
+        notice(&format!("SKIPPED: `{tool}` is not installed"));
     }
     found
 }
 
-#[test]
-fn script_core_passes_its_node_tests() {
-    if !tool_available("node") {
-        return;
-    }
-    let root = env!("CARGO_MANIFEST_DIR");
-    let files: Vec<String> = std::fs::read_dir(Path::new(root).join("tests/js"))
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn node_tests(script: &str) {
+    let files: Vec<String> = std::fs::read_dir(root().join("tests/js"))
         .expect("tests/js exists")
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.to_string_lossy().ends_with(".test.js"))
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    assert!(!files.is_empty(), "no node tests found in tests/js");
-    let out = Command::new("node").arg("--test").args(&files).current_dir(root).output().expect("node runs");
+    assert!(files.len() >= 3, "node tests missing in tests/js: {files:?}");
+    let out = Command::new("node")
+        .arg("--test")
+        .args(&files)
+        .env("SESSION_SECURITY_SCRIPT", script)
+        .current_dir(root())
+        .output()
+        .expect("node runs");
     let report = String::from_utf8_lossy(&out.stdout);
     println!("{report}");
     eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "node tests failed:\n{report}");
+    assert!(out.status.success(), "node tests failed on the {script} script:\n{report}");
     assert!(report.contains("# fail 0"), "{report}");
     assert!(!report.contains("# pass 0"), "no node test ran:\n{report}");
 }
 
+#[test]
+fn script_core_passes_its_node_tests() {
+    if tool_available("node") {
+        node_tests("source");
+    }
+}
+
+#[test]
+fn the_minified_script_passes_the_same_node_tests() {
+    if tool_available("node") {
+        node_tests("dist");
+    }
+}
+
+/// `npm run check`: the committed `static/dist/` is exactly what the pinned
+/// minifiers make of the sources. Needs `npm ci` (node_modules); skipped
+/// visibly without it, except under CI.
+#[test]
+fn the_committed_build_is_what_the_sources_produce() {
+    if !tool_available("node") {
+        return;
+    }
+    if !root().join("node_modules/terser").is_dir() || !root().join("node_modules/esbuild").is_dir() {
+        assert!(std::env::var_os("CI").is_none(), "CI is set but node_modules is missing: run `npm ci`");
+        notice("SKIPPED: the build check needs `npm ci` (node_modules/terser, node_modules/esbuild)");
+        return;
+    }
+    let out = Command::new("node")
+        .args(["tools/build-client.mjs", "--check"])
+        .current_dir(root())
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
 fn gzipped_len(bytes: &[u8]) -> usize {
-    use std::io::Write;
     let mut child = Command::new("gzip")
         .args(["-9", "-c"])
         .stdin(std::process::Stdio::piped())
@@ -67,8 +114,14 @@ fn script_and_stylesheet_fit_in_4_kb_gzipped() {
     if !tool_available("gzip") {
         return;
     }
-    let js = gzipped_len(&served("session-security.js"));
-    let css = gzipped_len(&served("session-security.css"));
-    println!("client size as served, gzip -9: script {js} B + stylesheet {css} B = {} B (budget {BUDGET} B)", js + css);
+    let script = served("session-security.js");
+    let stylesheet = served("session-security.css");
+    assert_eq!(script, std::fs::read(root().join("static/dist/session-security.min.js")).expect("built"));
+    assert_eq!(stylesheet, std::fs::read(root().join("static/dist/session-security.min.css")).expect("built"));
+    let (js, css) = (gzipped_len(&script), gzipped_len(&stylesheet));
+    notice(&format!(
+        "client size as served, gzip -9: script {js} B + stylesheet {css} B = {} B (budget {BUDGET} B)",
+        js + css
+    ));
     assert!(js + css <= BUDGET, "script {js} B + stylesheet {css} B exceed {BUDGET} B gzipped");
 }

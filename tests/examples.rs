@@ -177,7 +177,7 @@ fn spa_own_script_uses_the_events_and_the_js_api() {
         "event.detail.secondsLeft",
         "sessionSecurity?.extend()",
         "sessionSecurity?.signOut()",
-        "response.status == 401",
+        "sessionSecurity?.handleResponse(response)",
         "'/api/poll/notes'",
         ".textContent",
     ] {

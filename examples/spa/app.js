@@ -13,7 +13,10 @@
 //   .extend()    "I am here": pings the server now and closes the warning
 //   .signOut()   signs out every tab (posts to the logout URL)
 //   .activity()  activity the script cannot see itself (it already watches the
-//                pointer, keys, scrolling and input on this page)
+//                person's pointer, keys, scrolling and input on this page)
+//   .handleResponse(response)  true when an API answer is the crate's JSON 401:
+//                the script then ends the session in every tab, as on expiry
+//                (veil, then the login page), so this page never navigates itself
 // No inline script or style anywhere: this runs under CSP `default-src 'self'`.
 'use strict'
 ;(() => {
@@ -22,20 +25,23 @@
   const form = byId('new-note'), input = byId('note-text'), status = byId('status')
   let countdownTimer = 0, deadline = 0
 
-  // The API. A 401 means the session is over (or never was): sign in again, then back here.
-  const toLogin = () => location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search))
-  const api = (path, body) => fetch(path, {
-    method: body ? 'POST' : 'GET',
-    credentials: 'same-origin',
-    headers: body ? {Accept: 'application/json', 'Content-Type': 'application/json'} : {Accept: 'application/json'},
-    body: body && JSON.stringify(body),
-  }).then(response => {
-    if (response.status == 401) throw toLogin(), new Error('signed out')
-    return response.json().then(data => {
-      if (!response.ok) throw new Error(data.error || response.statusText)
-      return data
+  // The API. The crate's JSON 401 means the session is over (or never was): one call
+  // hands it to the crate's script, which ends it in every tab of the app alike.
+  async function api(path, body) {
+    const response = await fetch(path, {
+      method: body ? 'POST' : 'GET',
+      headers: body ? {Accept: 'application/json', 'Content-Type': 'application/json'} : {Accept: 'application/json'},
+      body: body && JSON.stringify(body),
     })
-  })
+    if (await window.sessionSecurity?.handleResponse(response)) {
+      throw new Error('signed out')
+    }
+    const data = await response.json()
+    if (!response.ok) {
+      throw new Error(data.error || response.statusText)
+    }
+    return data
+  }
 
   // textContent only: notes are user data, never parsed as HTML.
   const showNotes = data => list.replaceChildren(...data.notes.map(text => {

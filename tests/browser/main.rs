@@ -1,30 +1,89 @@
-//! Browser behaviour in real headless Chromium against the demo (W=5, E=10).
+//! Browser behaviour in real browsers against the demo (W=5, E=10): every
+//! scenario runs in Chromium, Firefox and WebKitGTK (`chromium::…`,
+//! `firefox::…`, `webkit::…`), one scenario at a time.
 //!
-//! Switching tabs through WebDriver fires `visibilitychange` and `focus`,
-//! which the script rightly counts as activity; so the tests never switch to
-//! watch a tab. Each tab records what it shows (observer.js) and the test
-//! reads every record from the current tab.
+//! Switching tabs through WebDriver fires `visibilitychange` and `focus`;
+//! the tests never switch just to watch a tab. Each tab records what it
+//! shows (observer.js) and the test reads every record from the current tab.
 
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;
 
+use fantoccini::key::Key;
+use fantoccini::Locator;
 use harness::*;
+use serde_json::json;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
-/// One browser scenario at a time: they measure seconds on a 2-core machine.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Two browser scenarios at a time (any engines): they measure seconds on a
+/// 2-core machine, and spend most of them waiting for the script's timers.
+static SERIAL: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
-/// A browser signed in to a fresh demo, one scenario at a time; `None` when
-/// the browser is missing outside CI (the test is then skipped).
-async fn signed_in_scenario(
-) -> Result<Option<(tokio::sync::MutexGuard<'static, ()>, Server, Browser)>, Box<dyn std::error::Error>> {
-    if !browser_available() {
+/// The longest a scenario may take, waiting for a turn included.
+const SCENARIO_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// Every scenario, as one test per engine: `chromium::name`, `firefox::name`, `webkit::name`.
+macro_rules! in_every_engine {
+    ($($scenario:ident),* $(,)?) => {
+        in_every_engine!(@engine chromium, Chromium, $($scenario),*);
+        in_every_engine!(@engine firefox, Firefox, $($scenario),*);
+        in_every_engine!(@engine webkit, WebKit, $($scenario),*);
+    };
+    (@engine $module:ident, $engine:ident, $($scenario:ident),*) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() -> crate::harness::TestResult {
+                    // A driver that stops answering fails the test instead of hanging the run.
+                    let scenario = crate::$scenario(crate::harness::Engine::$engine);
+                    match tokio::time::timeout(crate::SCENARIO_TIMEOUT, scenario).await {
+                        Ok(result) => result,
+                        Err(_) => Err(format!("{} did not finish within {:?}", stringify!($scenario), crate::SCENARIO_TIMEOUT).into()),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+in_every_engine!(
+    two_tabs_warn_count_down_and_expire_to_login_with_next,
+    a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second,
+    a_key_press_before_the_warning_pushes_it_back,
+    idle_tabs_make_at_most_two_pings_per_cycle,
+    demo_pages_raise_no_csp_violation,
+    the_dialog_is_accessible_and_stay_signed_in_keeps_the_session,
+    unsaved_input_survives_expiry_and_a_sign_in_in_another_tab,
+    leaving_a_form_with_unsaved_input_asks_first,
+    the_mouse_reaches_sign_out_now_without_closing_the_warning_and_every_tab_signs_out,
+    the_keyboard_reaches_both_buttons_and_focus_returns_where_it_was,
+    only_a_persons_own_events_count_as_activity,
+    another_app_on_the_same_origin_cannot_sign_this_one_out,
+    one_call_ends_every_tab_when_an_api_answer_is_the_crates_401,
+    another_person_signing_in_discards_the_kept_draft,
+);
+
+/// A browser of `engine` signed in to a fresh demo, one scenario at a time;
+/// `None` when the engine is missing outside CI (the test is then skipped).
+async fn signed_in_scenario(engine: Engine) -> Result<Option<Scenario>, Box<dyn std::error::Error>> {
+    signed_in_scenario_with(engine, vec![]).await
+}
+
+type Scenario = (tokio::sync::SemaphorePermit<'static>, Server, Browser);
+
+/// The same with `settings` of the crate (W=5, E=10 unless set).
+async fn signed_in_scenario_with(
+    engine: Engine,
+    settings: Vec<(&str, rocket::figment::value::Value)>,
+) -> Result<Option<Scenario>, Box<dyn std::error::Error>> {
+    if !engine.available() {
         return Ok(None);
     }
-    let serial = SERIAL.lock().await;
-    let server = Server::start(vec![]).await;
-    let browser = Browser::start().await;
+    let serial = SERIAL.acquire().await?;
+    let server = Server::start(settings).await;
+    let browser = Browser::start(engine).await;
     browser.sign_in(&server).await?;
     Ok(Some((serial, server, browser)))
 }
@@ -38,9 +97,10 @@ fn leading_number(text: &str) -> Option<u32> {
     text.trim().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_tabs_warn_count_down_and_expire_to_login_with_next() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn two_tabs_warn_count_down_and_expire_to_login_with_next(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
+    let first_tab = b.client.window().await?;
+    b.observe("home").await?;
     b.client.goto(&server.url("/form?draft=1")).await?;
     let start = b.now_ms().await?;
     b.observe("one").await?;
@@ -76,13 +136,66 @@ async fn two_tabs_warn_count_down_and_expire_to_login_with_next() -> TestResult 
     let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(seen, expected);
+    // Back in the first tab: the page before the expired one (its own entry was replaced by
+    // the login page), protected too; nothing of it shows.
+    b.client.switch_to_window(first_tab).await?;
+    let how = back_shows_nothing_protected(&b, "/", "home").await?;
+    report(engine, &format!("back after expiry: {how}"));
     b.quit().await;
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+/// A line in `cargo test`'s output, past its capture.
+fn report(engine: Engine, line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{}: {line}", engine.name());
+}
+
+/// Goes back in the current tab (recorded as `tab`) to `protected`, a page
+/// left signed out, and checks at every look, from the first, that none of
+/// its content shows until the tab is on the login page. Says how the page
+/// came back (from the back/forward cache or loaded anew).
+async fn back_shows_nothing_protected(
+    b: &Browser,
+    protected: &str,
+    tab: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    b.client.back().await?;
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut veiled_looks = 0;
+    loop {
+        let look = b
+            .eval(
+                "const main = document.querySelector('main');
+                 const shown = !!main && [main, ...main.querySelectorAll('*')].some(e => e.getClientRects().length > 0 && getComputedStyle(e).visibility === 'visible');
+                 return [location.pathname, shown];",
+            )
+            .await?;
+        let path = look[0].as_str().unwrap_or_default().to_string();
+        if path == "/login" {
+            break;
+        }
+        assert_ne!(look[1], json!(true), "{}: back on {path}, its content shows", b.engine.name());
+        if path == protected {
+            veiled_looks += 1;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{}: still on {path} 8 s after going back", b.engine.name()).into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let restored = b.log(tab).await?.into_iter().filter(|o| o.event == "restored").collect::<Vec<_>>();
+    Ok(match restored.first() {
+        Some(first) => {
+            let seen = first.detail.clone().unwrap_or_default();
+            assert_eq!(seen, "hidden", "{}: restored from the back/forward cache with content {seen}", b.engine.name());
+            format!("restored from the back/forward cache veiled ({veiled_looks} veiled looks), then left for the login page")
+        }
+        None => "loaded anew: the server sent the login page".to_string(),
+    })
+}
+
+async fn a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.observe("one").await?;
     b.open_tab(&server.url("/")).await?;
     b.observe("two").await?;
@@ -99,9 +212,8 @@ async fn a_key_press_in_one_tab_hides_the_warning_in_the_other_within_a_second()
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_press_before_the_warning_pushes_it_back() -> TestResult {
-    let Some((_serial, _server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn a_key_press_before_the_warning_pushes_it_back(engine: Engine) -> TestResult {
+    let Some((_serial, _server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.observe("one").await?;
     tokio::time::sleep(Duration::from_millis(3500)).await;
     b.press_key().await?;
@@ -116,10 +228,19 @@ async fn a_key_press_before_the_warning_pushes_it_back() -> TestResult {
 
 /// Opens `tabs` idle tabs and counts the pings the server gets from the
 /// moment they are all open until every tab has left for the login page.
-async fn pings_for_one_cycle(tabs: usize) -> Result<usize, Box<dyn std::error::Error>> {
-    let server = Server::start(vec![]).await;
-    let b = Browser::start().await;
+/// With `lease`, the pages have no Web Locks: the tabs elect their leader
+/// with the localStorage lease. Also says whether the pages had Web Locks.
+async fn pings_for_one_cycle(
+    engine: Engine,
+    tabs: usize,
+    lease: bool,
+) -> Result<(usize, bool), Box<dyn std::error::Error>> {
+    let server = if lease { Server::start_without_web_locks(vec![]).await } else { Server::start(vec![]).await };
+    let b = Browser::start(engine).await;
     b.sign_in(&server).await?;
+    let web_locks = b.eval("return typeof navigator.locks === 'object' && navigator.locks !== null").await?;
+    let web_locks = web_locks.as_bool().unwrap_or(false);
+    assert!(!(lease && web_locks), "the page still has Web Locks");
     let names: Vec<String> = (1..=tabs).map(|i| format!("tab{i}")).collect();
     b.observe(&names[0]).await?;
     for name in &names[1..] {
@@ -135,28 +256,35 @@ async fn pings_for_one_cycle(tabs: usize) -> Result<usize, Box<dyn std::error::E
     }
     let pings = server.pings() - before;
     b.quit().await;
-    Ok(pings)
+    Ok((pings, web_locks))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_tabs_make_at_most_two_pings_per_cycle() -> TestResult {
-    if !browser_available() {
+async fn idle_tabs_make_at_most_two_pings_per_cycle(engine: Engine) -> TestResult {
+    if !engine.available() {
         return Ok(());
     }
-    let _serial = SERIAL.lock().await;
+    let _serial = SERIAL.acquire().await?;
     let mut figures = Vec::new();
-    for tabs in [1, 3, 10] {
-        let pings = pings_for_one_cycle(tabs).await?;
-        figures.push(format!("{tabs} idle tab{}: {pings}", if tabs == 1 { "" } else { "s" }));
-        assert!((1..=2).contains(&pings), "{tabs} tabs made {pings} pings in one warn+expire cycle");
+    let mut election = "";
+    for (tabs, lease) in [(1, false), (3, false), (10, false), (3, true)] {
+        let (pings, web_locks) = pings_for_one_cycle(engine, tabs, lease).await?;
+        let how = if lease { " (localStorage lease)" } else { "" };
+        if !lease {
+            election = if web_locks { "Web Locks" } else { "localStorage lease" };
+        }
+        figures.push(format!("{tabs} idle tab{}{how}: {pings}", if tabs == 1 { "" } else { "s" }));
+        assert_eq!(pings, 2, "{tabs} tabs{how} made {pings} pings in one warn+expire cycle");
     }
-    println!("pings per warn+expire cycle (django-session-security: 2 per tab): {}", figures.join(", "));
+    let line = figures.join(", ");
+    report(
+        engine,
+        &format!("pings per warn+expire cycle (django-session-security: 2 per tab): {line}; leader by {election}"),
+    );
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_pages_raise_no_csp_violation() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn demo_pages_raise_no_csp_violation(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     for path in ["/", "/form", "/public", "/login"] {
         b.client.goto(&server.url(path)).await?;
         // The dialog must be styled by the external stylesheet: hidden, and positioned when shown.
@@ -180,9 +308,8 @@ async fn demo_pages_raise_no_csp_violation() -> TestResult {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session() -> TestResult {
-    let Some((_serial, _server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session(engine: Engine) -> TestResult {
+    let Some((_serial, _server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.observe("one").await?;
     let start = b.now_ms().await?;
     b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
@@ -203,6 +330,13 @@ async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session() -> Test
     assert!(a11y["description"].as_str().is_some_and(|d| d.contains("stay signed in")), "{a11y}");
     assert_eq!(a11y["focused"], "session_security_stay", "focus moves into the dialog: {a11y}");
     assert_eq!(a11y["buttons"], serde_json::json!(["session_security_stay", "session_security_signout"]));
+    let shot = b.screenshot("warning").await?;
+    report(engine, &format!("screenshot of the open warning: {}", shot.display()));
+    if let Some((violations, checked)) = b.axe("#session_security_warning").await? {
+        assert!(checked > 0, "axe-core checked nothing in the warning");
+        assert!(violations.is_empty(), "{}: axe-core on the open warning: {violations:?}", engine.name());
+        report(engine, &format!("axe-core on the open warning: 0 violations ({checked} element checks passed)"));
+    }
     b.client.find(fantoccini::Locator::Id("session_security_stay")).await?.click().await?;
     b.wait_for("one", "warning-hidden", Duration::from_secs(2)).await?;
     // Past the original expiry, the session is alive and the page unchanged.
@@ -222,9 +356,8 @@ async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session() -> Test
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.client.goto(&server.url("/form")).await?;
     let form_tab = b.client.window().await?;
     b.observe("form").await?;
@@ -240,6 +373,11 @@ async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab() -> TestRes
         )
         .await?;
     assert_eq!(hidden, serde_json::Value::Bool(true), "the page's content is out of sight");
+    if let Some((violations, checked)) = b.axe("#session_security_cover").await? {
+        assert!(checked > 0, "axe-core checked nothing in the cover");
+        assert!(violations.is_empty(), "{}: axe-core on the expiry cover: {violations:?}", engine.name());
+        report(engine, &format!("axe-core on the expiry cover: 0 violations ({checked} element checks passed)"));
+    }
     // Sign in again in another tab, then come back.
     let other = b.client.new_window(true).await?.handle;
     b.client.switch_to_window(other).await?;
@@ -271,9 +409,8 @@ async fn leaving_asks(b: &Browser) -> Result<bool, Box<dyn std::error::Error>> {
     Ok(asked.as_bool().unwrap_or(false))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn leaving_a_form_with_unsaved_input_asks_first() -> TestResult {
-    let Some((_serial, server, b)) = signed_in_scenario().await? else { return Ok(()) };
+async fn leaving_a_form_with_unsaved_input_asks_first(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.client.goto(&server.url("/form")).await?;
     assert!(!leaving_asks(&b).await?, "no prompt without changes");
     let notes = b.client.find(fantoccini::Locator::Id("notes")).await?;
@@ -290,6 +427,193 @@ async fn leaving_a_form_with_unsaved_input_asks_first() -> TestResult {
     // Another page of the demo has no form: never asks.
     b.client.goto(&server.url("/")).await?;
     assert!(!leaving_asks(&b).await?);
+    b.quit().await;
+    Ok(())
+}
+
+/// How many times `tab` recorded `event`.
+async fn count(b: &Browser, tab: &str, event: &str) -> Result<usize, Box<dyn std::error::Error>> {
+    Ok(b.log(tab).await?.iter().filter(|o| o.event == event).count())
+}
+
+async fn the_mouse_reaches_sign_out_now_without_closing_the_warning_and_every_tab_signs_out(
+    engine: Engine,
+) -> TestResult {
+    // A longer warning (15 s): pointer actions take their time in some drivers.
+    let settings = vec![("expire_after", 20.into())];
+    let Some((_serial, server, b)) = signed_in_scenario_with(engine, settings).await? else { return Ok(()) };
+    b.client.goto(&server.url("/form")).await?;
+    b.observe("one").await?;
+    // The other tab is opened by the page: WebKitWebDriver stops performing pointer actions
+    // once it has opened a window itself. Then this tab is brought back to the front.
+    b.eval("window.open('/', '_blank'); return true").await?;
+    let this_tab = b.client.window().await?;
+    b.client.switch_to_window(this_tab).await?;
+    b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
+    // Across the overlay to the button: moving is not the deliberate act that closes it.
+    b.move_mouse_to("session_security_signout").await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = b.log("one").await?;
+    assert!(b.warning_visible().await?, "{}: the warning closed on the way to Sign out now: {log:?}", engine.name());
+    assert_eq!(count(&b, "one", "warning-hidden").await?, 0);
+    b.click_mouse().await?;
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    assert_eq!(count(&b, "one", "extend").await?, 0, "signing out extended nothing");
+    let how = back_shows_nothing_protected(&b, "/form", "one").await?;
+    report(engine, &format!("back after Sign out now: {how}"));
+    // The other tab, too, left for the login page.
+    let handles = b.client.windows().await?;
+    assert_eq!(handles.len(), 2);
+    let current = b.client.window().await?;
+    let other = handles.into_iter().find(|h| *h != current).expect("the other tab");
+    b.client.switch_to_window(other).await?;
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    b.quit().await;
+    Ok(())
+}
+
+async fn the_keyboard_reaches_both_buttons_and_focus_returns_where_it_was(engine: Engine) -> TestResult {
+    // A longer warning (25 s): WebKitWebDriver takes about a second per key.
+    let settings = vec![("expire_after", 30.into())];
+    let Some((_serial, server, b)) = signed_in_scenario_with(engine, settings).await? else { return Ok(()) };
+    b.client.goto(&server.url("/form")).await?;
+    b.client.find(Locator::Id("notes")).await?.click().await?;
+    b.observe("one").await?;
+    b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
+    assert_eq!(b.focused_id().await?, "session_security_stay", "focus moves to Stay signed in");
+    let mut stops = Vec::new();
+    for _ in 0..2 {
+        b.press(Key::Tab).await?;
+        stops.push(b.focused_id().await?);
+    }
+    b.press_shift_tab().await?;
+    stops.push(b.focused_id().await?);
+    b.press_shift_tab().await?;
+    stops.push(b.focused_id().await?);
+    assert_eq!(
+        stops,
+        ["session_security_signout", "session_security_stay", "session_security_signout", "session_security_stay"],
+        "Tab and Shift+Tab go round the two buttons"
+    );
+    assert!(b.warning_visible().await?, "moving between the buttons keeps the warning");
+    assert_eq!(count(&b, "one", "warning-hidden").await?, 0);
+    b.press(Key::Enter).await?;
+    b.wait_for("one", "warning-hidden", Duration::from_secs(2)).await?;
+    assert_eq!(b.focused_id().await?, "notes", "focus returns where it was");
+    // The next warning: Tab to Sign out now, Enter.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count(&b, "one", "warning-shown").await? < 2 {
+        assert!(Instant::now() < deadline, "no second warning");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.press(Key::Tab).await?;
+    assert_eq!(b.focused_id().await?, "session_security_signout");
+    b.press(Key::Enter).await?;
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    b.quit().await;
+    Ok(())
+}
+
+async fn only_a_persons_own_events_count_as_activity(engine: Engine) -> TestResult {
+    let Some((_serial, _server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
+    b.observe("one").await?;
+    let start = b.wait_for("one", "start", Duration::from_secs(1)).await?.at;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Events a script makes (isTrusted false), and a scroll a script makes (trusted, but no
+    // wheel, touch or key caused it).
+    b.eval(
+        "for (const type of ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart', 'input', 'scroll'])
+           document.dispatchEvent(new Event(type, { bubbles: true }));
+         document.body.style.minHeight = '300vh';
+         window.scrollTo(0, 400);
+         return window.scrollY;",
+    )
+    .await?;
+    let shown = b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
+    let after = seconds(start, shown.at);
+    assert!(after < 7.0, "{}: the warning came {after} s after the page: a script's events counted", engine.name());
+    // The app's own way to count activity.
+    b.eval("window.sessionSecurity.activity(); return true").await?;
+    b.wait_for("one", "warning-hidden", Duration::from_secs(2)).await?;
+    assert_eq!(b.path().await?, "/");
+    b.quit().await;
+    Ok(())
+}
+
+async fn another_app_on_the_same_origin_cannot_sign_this_one_out(engine: Engine) -> TestResult {
+    let Some((_serial, _server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
+    b.observe("one").await?;
+    let post = "const [name, key] = arguments;
+        const now = Date.now();
+        const state = { lastActivity: now - 500, serverActivity: now - 500, lastAnswer: now - 500,
+                        warnAfterMs: 5000, expireAfterMs: 10000, signedOutAt: now, person: '', personAt: 0 };
+        const channel = new BroadcastChannel(name);
+        channel.postMessage(state);
+        channel.close();
+        localStorage.setItem(key, JSON.stringify(state));
+        return true;";
+    // Another app under /other (its own base), and the names of the old script.
+    for (name, key) in [
+        ("session_security /other/ping", "session_security /other/ping state"),
+        ("session-security", "session_security.state"),
+    ] {
+        b.client.execute(post, vec![json!(name), json!(key)]).await?;
+    }
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(count(&b, "one", "expire").await?, 0, "another app's sign-out was taken for this one's");
+    assert_eq!(b.path().await?, "/");
+    // The same message under this app's names signs it out (the channel works).
+    let ours = b.eval("return document.querySelector('script[data-session-security]').dataset.pingUrl").await?;
+    let ours = format!("session_security {}", ours.as_str().unwrap_or_default());
+    b.client.execute(post, vec![json!(ours), json!(format!("{ours} state"))]).await?;
+    b.wait_for("one", "expire", Duration::from_secs(2)).await?;
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    b.quit().await;
+    Ok(())
+}
+
+async fn one_call_ends_every_tab_when_an_api_answer_is_the_crates_401(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
+    b.observe("one").await?;
+    b.open_tab(&server.url("/")).await?;
+    b.observe("two").await?;
+    let handle = "const [status, body, done] = arguments;
+        window.sessionSecurity.handleResponse(new Response(body, { status, headers: { 'Content-Type': 'application/json' } }))
+          .then(done, e => done(String(e)));";
+    for (status, body) in
+        [(401, r#"{"error":"forbidden"}"#), (401, "not json"), (200, r#"{"error":"session_expired"}"#)]
+    {
+        let ours = b.client.execute_async(handle, vec![json!(status), json!(body)]).await?;
+        assert_eq!(ours, json!(false), "{status} {body} is not the crate's 401");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(count(&b, "one", "expire").await? + count(&b, "two", "expire").await?, 0);
+    let ours = b.client.execute_async(handle, vec![json!(401), json!(r#"{"error":"session_expired"}"#)]).await?;
+    assert_eq!(ours, json!(true));
+    for tab in ["one", "two"] {
+        b.wait_for(tab, "expire", Duration::from_secs(2)).await?;
+        b.wait_for(tab, "leave", Duration::from_secs(4)).await?;
+    }
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    b.quit().await;
+    Ok(())
+}
+
+async fn another_person_signing_in_discards_the_kept_draft(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
+    b.client.goto(&server.url("/form")).await?;
+    let form_tab = b.client.window().await?;
+    b.observe("form").await?;
+    b.client.find(Locator::Id("notes")).await?.send_keys("alice's draft").await?;
+    b.wait_for("form", "cover-shown", Duration::from_secs(16)).await?;
+    let other = b.client.new_window(true).await?.handle;
+    b.client.switch_to_window(other).await?;
+    b.sign_in_as(&server, "bob").await?;
+    b.client.switch_to_window(form_tab).await?;
+    b.wait_for_path("/login", Duration::from_secs(8)).await?;
+    let url = b.client.current_url().await?;
+    assert_eq!(url.query(), None, "no way back to alice's page: {url}");
+    assert_eq!(count(&b, "form", "cover-hidden").await?, 0, "the cover never lifted for bob");
     b.quit().await;
     Ok(())
 }

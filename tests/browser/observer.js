@@ -31,5 +31,9 @@ for (const name of ['warn', 'extend', 'expire']) {
   document.addEventListener('session-security:' + name, () => log(name));
 }
 window.addEventListener('pagehide', () => log('leave', location.pathname));
+// Restored from the back/forward cache: what the person sees at once.
+window.addEventListener('pageshow', (e) => {
+  if (e.persisted) log('restored', getComputedStyle(document.querySelector('main') || document.body).visibility);
+});
 log('start', location.pathname);
 return true;

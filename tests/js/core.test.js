@@ -8,14 +8,18 @@ const vm = require('node:vm')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const SRC = fs.readFileSync(path.join(__dirname, '..', '..', 'static', 'session-security.js'), 'utf8')
+// The readable source by default; SESSION_SECURITY_SCRIPT=dist runs the same tests on the
+// minified build that browsers get (tests/client_assets.rs runs both).
+const FILE = process.env.SESSION_SECURITY_SCRIPT === 'dist' ? ['dist', 'session-security.min.js'] : ['session-security.js']
+const SRC = fs.readFileSync(path.join(__dirname, '..', '..', 'static', ...FILE), 'utf8')
+const PERSON = 'p-alice'
 const W = 5, E = 10 // seconds
 const T0 = 1_700_000_000_000
 const flush = () => new Promise(r => setImmediate(r))
 
 function world({up = true} = {}) {
   const w = {t: T0, timers: new Map(), id: 0, tabs: [], shared: null, pings: [], up}
-  w.server = {stamp: T0, expired: false, W, E, status: null}
+  w.server = {stamp: T0, expired: false, W, E, status: null, hang: false, person: PERSON}
   const sec = ms => Math.floor(ms / 1000) * 1000 // the server stores whole seconds
   w.visit = () => { if (!w.server.expired) w.server.stamp = sec(w.t) } // a request from elsewhere
   w.fetch = (tab, url, opts) => {
@@ -24,11 +28,13 @@ function world({up = true} = {}) {
     if (!w.up) return Promise.reject(new TypeError('Failed to fetch'))
     const sv = w.server, res = (status, body) => Promise.resolve({status, ok: status >= 200 && status < 300,
       json: () => typeof body === 'string' ? Promise.reject(new SyntaxError('not json')) : Promise.resolve(body)})
+    // A request that hangs until it is aborted.
+    if (sv.hang) return new Promise((resolve, reject) => opts.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))
     if (sv.status) return res(sv.status, sv.status === 200 ? '<html>login</html>' : {error: 'x'})
     if (sv.expired || w.t - sv.stamp >= sv.E * 1000) { sv.expired = true; return res(401, {state: 'expired'}) }
     const n = Number(u.searchParams.get('idle_for'))
     sv.stamp = Math.max(sv.stamp, sec(w.t - n * 1000))
-    return res(200, {state: 'active', idle_for: Math.floor((w.t - sv.stamp) / 1000), warn_after: sv.W, expire_after: sv.E})
+    return res(200, {state: 'active', idle_for: Math.floor((w.t - sv.stamp) / 1000), warn_after: sv.W, expire_after: sv.E, person: sv.person})
   }
   // Run every timer due up to now + ms (skipping frozen tabs), letting promises settle in between.
   w.advance = async ms => {
@@ -47,14 +53,15 @@ function world({up = true} = {}) {
     await flush()
   }
   w.tab = (opts = {}) => {
-    const tab = {i: w.tabs.length, lead: w.tabs.length === 0, frozen: false, shown: null, veiled: false,
-      dead: null, covered: !!opts.cover, log: [], sends: 0, ...opts}
-    const ctx = vm.createContext({module: {exports: {}}, console,
+    const tab = {i: w.tabs.length, lead: w.tabs.length === 0, frozen: false, shown: null, shows: [], veiled: false,
+      dead: null, left: null, reloaded: false, covered: !!opts.cover, log: [], sends: 0, ...opts}
+    const ctx = vm.createContext({module: {exports: {}}, console, AbortController,
       setTimeout: (fn, ms) => { const id = ++w.id; w.timers.set(id, {at: w.t + Math.max(0, ms || 0), fn, tab}); return id },
       clearTimeout: id => w.timers.delete(id)})
     vm.runInContext(SRC, ctx)
     tab.lib = ctx.module.exports
-    tab.core = tab.lib.Core({warnAfter: opts.W || W, expireAfter: opts.E || E, pingUrl: '/session-security/ping'}, {
+    const person = 'person' in opts ? opts.person : PERSON
+    tab.core = tab.lib.Core({warnAfter: opts.W || W, expireAfter: opts.E || E, pingUrl: '/session-security/ping', person}, {
       now: () => w.t,
       isLeader: () => tab.lead,
       fetch: (u, o) => w.fetch(tab, u, o),
@@ -65,10 +72,12 @@ function world({up = true} = {}) {
         for (const o of w.tabs) if (o !== tab && !o.closed) queueMicrotask(() => o.frozen || o.core.merge({...s}))
       },
       ui: {
-        show(d) { if (tab.shown === null) tab.log.push(['show', w.t]); tab.shown = d },
+        show(d) { if (tab.shown === null) tab.log.push(['show', w.t]); tab.shown = d; tab.shows.push(d) },
         hide() { if (tab.shown !== null) tab.log.push(['hide', w.t]); tab.shown = null },
         veil(v) { tab.veiled = !!v },
-        expire(remote) { tab.dead = {remote: !!remote, t: w.t}; tab.log.push(['expire', w.t]); tab.veiled = true; return tab.covered },
+        expire(remote) { tab.dead = {remote: !!remote, t: w.t}; tab.log.push(['expire', w.t]); tab.veiled = true; tab.shown = null; return tab.covered },
+        leave() { tab.left = w.t; tab.veiled = true; tab.shown = null },
+        reload() { tab.reloaded = true },
       },
     })
     w.tabs.push(tab)
@@ -81,7 +90,7 @@ function world({up = true} = {}) {
 test('loads in node without a DOM and exports the core', () => {
   const ctx = vm.createContext({module: {exports: {}}, setTimeout, clearTimeout, console})
   vm.runInContext(SRC, ctx)
-  assert.deepEqual(Object.keys(ctx.module.exports).sort(), ['Core', 'nextUrl', 'plural'])
+  assert.deepEqual(Object.keys(ctx.module.exports).sort(), ['Core', 'Lease', 'isPersonsActivity', 'nextUrl', 'plural'])
   assert.equal(ctx.sessionSecurity, undefined) // the DOM layer did not run
 })
 
@@ -96,9 +105,8 @@ test('asks the server at W, then warns with the server-confirmed deadline', asyn
   assert.equal(p.path, '/session-security/ping')
   assert.equal(p.idle, W)
   assert.equal(p.opts.method, 'POST')
-  assert.equal(p.opts.credentials, 'same-origin')
-  assert.equal(p.opts.cache, 'no-store')
-  assert.deepEqual({...p.opts.headers}, {Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest'})
+  assert.equal(p.opts.credentials, undefined, "fetch's default: same-origin")
+  assert.deepEqual({...p.opts.headers}, {Accept: 'application/json'})
   assert.equal(a.shown, T0 + E * 1000, 'counts down to last activity + E as the server sees it')
 })
 
@@ -109,7 +117,7 @@ test('a server that saw more recent activity cancels the warning and re-arms', a
   await w.advance(2000)
   assert.equal(w.pings.length, 1)
   assert.equal(a.shown, null, 'no warning: the server is only 2 s idle')
-  assert.equal(a.core.state.lastActivity, T0 + 3000, 'adopted the server activity')
+  assert.equal(a.core.state().lastActivity, T0 + 3000, 'adopted the server activity')
   await w.advance(2999)
   assert.equal(w.pings.length, 1)
   await w.advance(1)
@@ -126,7 +134,7 @@ test('expires at E on 401, never asking early, with exactly two pings per idle c
   assert.equal(w.pings.length, 2)
   assert.equal(w.pings[1].t, T0 + E * 1000 + 250)
   assert.deepEqual(a.dead, {remote: false, t: T0 + E * 1000 + 250})
-  assert.ok(a.core.state.signedOutAt >= a.core.state.lastActivity, 'shared state says signed out')
+  assert.ok(a.core.state().signedOutAt >= a.core.state().lastActivity, 'shared state says signed out')
   await w.advance(60_000)
   assert.equal(w.pings.length, 2, 'no pings after expiry')
 })
@@ -200,7 +208,7 @@ test('wake after sleep: unreachable server expires, a server active elsewhere re
   assert.equal(b.dead, null)
   assert.equal(b.veiled, false, 'page shown again')
   assert.equal(b.shown, null)
-  assert.ok(b.core.state.lastActivity >= w2.t - 1000, 'the wake counted as activity')
+  assert.equal(b.core.state().lastActivity, w2.t, 'the activity elsewhere was adopted')
 })
 
 test('a stale tab does not expire the others: shared state is checked first', async () => {
@@ -284,14 +292,14 @@ test('activity is throttled: one shared write per second, the first at once', as
   a.core.noteActivity()
   assert.equal(sends(), before + 1, 'first movement broadcast at once')
   await w.advance(0)
-  assert.equal(b.core.state.lastActivity, w.t)
+  assert.equal(b.core.state().lastActivity, w.t)
   for (let i = 0; i < 9; i++) { await w.advance(100); a.core.noteActivity(); b.core.noteActivity() }
   assert.equal(sends(), before + 1, 'nothing more within the second, in either tab')
   await w.advance(100)
   b.core.noteActivity()
   assert.equal(sends(), before + 2)
   await w.advance(0)
-  assert.equal(a.core.state.lastActivity, w.t)
+  assert.equal(a.core.state().lastActivity, w.t)
 })
 
 test('the leader gone: a follower steps in', async () => {
@@ -320,7 +328,7 @@ test('a new tab loading announces activity the server saw; others adopt it', asy
   const b = w.tab()
   await w.advance(0)
   assert.equal(a.shown, null)
-  assert.equal(a.core.state.serverActivity, w.t)
+  assert.equal(a.core.state().serverActivity, w.t)
   await w.advance(W * 1000 - 1)
   assert.equal(w.pings.length, 1)
   await w.advance(1)
@@ -354,15 +362,19 @@ test('covered tab (unsaved input) resumes after sign-in elsewhere, pinging at mo
   a.core.wake()
   await w.advance(0)
   assert.equal(w.pings.length, n + 1)
+  await w.advance(1999)
+  assert.equal(w.pings.length, n + 1)
+  await w.advance(1)
+  assert.equal(w.pings.length, n + 2, 'the wake within the 3 s asks at their end')
   assert.equal(a.veiled, true, 'still covered: 401')
   await w.advance(60_000)
-  assert.equal(w.pings.length, n + 1, 'no ping loop while covered')
+  assert.equal(w.pings.length, n + 2, 'no ping loop while covered')
 
   w.server.expired = false // signed in again in another tab, whose page loads:
   w.visit()
   w.tab({lead: false})
   await w.advance(0)
-  assert.equal(w.pings.length, n + 2)
+  assert.equal(w.pings.length, n + 3)
   assert.equal(a.veiled, false, 'cover lifted')
   await w.advance(W * 1000)
   assert.ok(a.shown, 'timers resumed')
@@ -375,7 +387,7 @@ test('per-user timeouts from the ping answer are adopted and shared', async () =
   await w.advance(W * 1000)
   assert.equal(w.pings.length, 1)
   assert.equal(a.shown, null, 'idle 5 s < the real W of 20 s')
-  assert.equal(b.core.state.warnAfterMs, 20_000)
+  assert.equal(b.core.state().warnAfterMs, 20_000)
   await w.advance(15_000)
   assert.equal(w.pings.length, 2)
   assert.equal(a.shown, T0 + 30_000)
@@ -393,11 +405,169 @@ test('a server that ignores idle_for cannot cause a ping storm', async () => {
   assert.ok(n >= 1 && n <= 4, `at most one ping per 2 s: ${n}`)
 })
 
-test('state from another tab cannot move activity into the future', async () => {
+test('a time from the future in another tab\'s state is ignored, not taken as fresh activity', async () => {
   const w = world(), a = w.tab()
-  a.core.merge({lastActivity: w.t + 3600_000, serverActivity: w.t + 3600_000, lastAnswer: w.t, warnAfterMs: W * 1000, expireAfterMs: E * 1000, signedOutAt: 0})
-  assert.equal(a.core.state.lastActivity, w.t)
-  assert.equal(a.core.state.serverActivity, w.t)
+  await w.advance(3000)
+  const future = w.t + 3600_000
+  a.core.merge({lastActivity: future, serverActivity: future, lastAnswer: w.t, warnAfterMs: W * 1000, expireAfterMs: E * 1000, signedOutAt: future, personAt: future, person: 'p-bob'})
+  assert.equal(a.core.state().lastActivity, T0, 'not clamped to now: ignored')
+  assert.equal(a.core.state().serverActivity, T0)
+  assert.equal(a.core.state().signedOutAt, 0, 'a future sign-out is ignored too')
+  assert.equal(a.core.state().person, PERSON)
+  assert.equal(a.dead, null)
+  assert.equal(a.left, null)
+  await w.advance(W * 1000 - 3000)
+  assert.equal(w.pings.length, 1, 'still checks at W after the real last activity')
+  assert.equal(w.pings[0].t, T0 + W * 1000)
+  assert.ok(a.shown)
+})
+
+test('another tab\'s times within a second ahead (clock rounding) are taken as now', async () => {
+  const w = world(), a = w.tab()
+  await w.advance(3000)
+  a.core.merge({lastActivity: w.t + 400, serverActivity: T0, lastAnswer: T0, warnAfterMs: W * 1000, expireAfterMs: E * 1000, signedOutAt: 0})
+  assert.equal(a.core.state().lastActivity, w.t)
+})
+
+test('a hung ping is given up after 15 s: aborted, counted as unreachable, and the timers go on', async () => {
+  const w = world(), a = w.tab({W: 20, E: 60})
+  Object.assign(w.server, {W: 20, E: 60, hang: true})
+  const typeFor = async seconds => { for (let i = 0; i < seconds; i++) { await w.advance(1000); a.core.noteActivity() } }
+  await typeFor(21) // the keepalive at 20 s hangs
+  assert.equal(w.pings.length, 1)
+  const hung = w.pings[0]
+  assert.equal(hung.opts.signal.aborted, false)
+  w.server.hang = false
+  await typeFor(13)
+  assert.equal(w.pings.length, 1, 'nothing else while it hangs')
+  await typeFor(2)
+  assert.equal(hung.opts.signal.aborted, true, 'the request is aborted after 15 s')
+  await typeFor(30)
+  assert.ok(w.pings.length >= 2, `the timers went on: ${w.pings.length} pings`)
+  assert.ok(w.t - w.server.stamp < 20_000, 'the keepalives reach the server again')
+  assert.equal(a.dead, null)
+  assert.equal(a.shown, null)
+})
+
+test('woken past the deadline with a hung ping: the page does not stay veiled for ever', async () => {
+  const w = world(), a = w.tab()
+  w.server.hang = true
+  w.t += 3600_000
+  a.core.wake()
+  assert.equal(a.veiled, true)
+  await w.advance(15_000)
+  assert.ok(a.dead, 'given up after 15 s: local idle >= E, so it expires and leaves')
+})
+
+test('extend() while signed out does not ping and resolves false', async () => {
+  const w = world(), a = w.tab()
+  await w.advance(E * 1000 + 250)
+  assert.ok(a.dead)
+  const n = w.pings.length
+  assert.equal(await a.core.extend(), false)
+  await w.advance(5000)
+  assert.equal(w.pings.length, n)
+})
+
+test('session-security:warn again when the deadline moves while the warning shows', async () => {
+  const w = world(), a = w.tab(), b = w.tab({lead: false})
   await w.advance(W * 1000)
-  assert.equal(w.pings.length, 1, 'still checks at W')
+  assert.deepEqual(a.shows, [T0 + E * 1000])
+  await w.advance(100)
+  // Another tab's newer answer brings longer timeouts (the server's per-person values).
+  a.core.merge({...b.core.state(), lastAnswer: w.t, expireAfterMs: 20_000})
+  assert.deepEqual(a.shows, [T0 + E * 1000, T0 + 20_000], 'shown again with the new deadline')
+  a.core.merge({...a.core.state()})
+  assert.equal(a.shows.length, 2, 'not again while the deadline stays')
+})
+
+test('expired(): the page\'s own API call got the crate\'s 401; every tab ends as on expiry', async () => {
+  const w = world(), a = w.tab(), b = w.tab()
+  await w.advance(1500)
+  a.core.expired()
+  await w.advance(0)
+  assert.deepEqual(a.dead, {remote: false, t: w.t})
+  assert.deepEqual(b.dead, {remote: true, t: w.t})
+  await w.advance(60_000)
+  assert.equal(w.pings.length, 0, 'no pings once expired')
+})
+
+test('sign-out: a tab restored from the back/forward cache afterwards is loaded anew', async () => {
+  const w = world(), a = w.tab()
+  await w.advance(1500)
+  a.core.signOut()
+  a.core.restore()
+  assert.equal(a.reloaded, true)
+  assert.equal(w.pings.length, 0)
+})
+
+test('restored from the back/forward cache while signed in: veiled until the server says active', async () => {
+  const w = world(), a = w.tab()
+  await w.advance(2000)
+  a.core.restore()
+  assert.equal(a.veiled, true, 'hidden before any answer')
+  assert.equal(w.pings.length, 1)
+  await w.advance(0)
+  assert.equal(a.veiled, false)
+  assert.equal(a.dead, null)
+
+  const w2 = world(), b = w2.tab()
+  w2.server.expired = true // signed out on the server meanwhile
+  await w2.advance(2000)
+  b.core.restore()
+  assert.equal(b.veiled, true)
+  await w2.advance(0)
+  assert.ok(b.dead, 'the 401 expires it')
+  assert.equal(b.veiled, true)
+
+  const w3 = world({up: false}), c = w3.tab()
+  await w3.advance(2000)
+  c.core.restore()
+  await w3.advance(0)
+  assert.equal(c.veiled, true, 'unreachable: stays hidden')
+  assert.equal(c.dead, null)
+})
+
+test('keep_unsaved_forms: the cover lifts for the same person only', async () => {
+  for (const [signedIn, tabPerson, lifts] of [[PERSON, PERSON, true], ['p-bob', PERSON, false], [null, PERSON, false], [null, '', false], ['p-bob', '', false]]) {
+    const label = `page of ${JSON.stringify(tabPerson)}, signed in: ${JSON.stringify(signedIn)}`
+    const w = world(), a = w.tab({cover: true, person: tabPerson})
+    await w.advance(E * 1000 + 250)
+    assert.ok(a.dead, label)
+    await w.advance(1000)
+    w.server.expired = false
+    w.server.person = signedIn
+    w.visit()
+    w.tab({lead: false, person: ''}) // a page load in another tab, whose person this tab does not learn
+    await w.advance(0)
+    assert.equal(a.veiled, !lifts, label)
+    assert.equal(a.left !== null, !lifts, `${label}: the draft is discarded and the tab leaves`)
+    await w.advance(W * 1000)
+    assert.equal(!!a.shown, lifts, `${label}: timers resumed only for the same person`)
+  }
+})
+
+test('another person\'s page load in this browser: the other tabs leave without signing that person out', async () => {
+  const w = world(), a = w.tab(), b = w.tab({cover: true})
+  await w.advance(2000)
+  w.server.person = 'p-bob'
+  w.visit()
+  const bob = w.tab({lead: false, person: 'p-bob'})
+  await w.advance(0)
+  assert.ok(a.left !== null && b.left !== null, 'alice\'s tabs leave at once')
+  assert.equal(a.dead, null, 'not an expiry: nothing shared')
+  assert.equal(bob.core.state().signedOutAt, 0)
+  await w.advance((W + 5) * 1000)
+  assert.equal(bob.dead, null)
+  assert.ok(bob.shown, 'bob\'s tab goes on')
+})
+
+test('the leader\'s ping answer names another person: that tab leaves too', async () => {
+  const w = world(), a = w.tab()
+  w.server.person = 'p-bob' // the cookie changed hands without a page load here
+  await w.advance(W * 1000)
+  assert.equal(w.pings.length, 1)
+  assert.equal(a.left, T0 + W * 1000)
+  await w.advance(60_000)
+  assert.equal(w.pings.length, 1)
 })
