@@ -159,7 +159,7 @@ static EN: Texts = Texts {
     stay: "Stay signed in",
     sign_out: "Sign out now",
     cover_title: "You have been signed out",
-    cover_message: "What you typed on this page is kept. Sign in again in another tab, then come back here.",
+    cover_message: "What you typed on this page is kept: sign in again in another tab, then come back here. If someone else signs in, it is discarded.",
     cover_link: "Open the sign-in page in a new tab",
 };
 
@@ -172,8 +172,7 @@ static FR: Texts = Texts {
     stay: "Rester connecté",
     sign_out: "Se déconnecter",
     cover_title: "Vous avez été déconnecté",
-    cover_message:
-        "Votre saisie sur cette page est conservée. Reconnectez-vous dans un autre onglet, puis revenez ici.",
+    cover_message: "Ce que vous avez saisi sur cette page est conservé : reconnectez-vous dans un autre onglet, puis revenez ici. Si quelqu’un d’autre se connecte, il est effacé.",
     cover_link: "Ouvrir la page de connexion dans un nouvel onglet",
 };
 
@@ -186,7 +185,7 @@ static DE: Texts = Texts {
     stay: "Angemeldet bleiben",
     sign_out: "Jetzt abmelden",
     cover_title: "Sie wurden abgemeldet",
-    cover_message: "Ihre Eingaben auf dieser Seite bleiben erhalten. Melden Sie sich in einem anderen Tab erneut an und kehren Sie dann hierher zurück.",
+    cover_message: "Ihre Eingaben auf dieser Seite bleiben erhalten: Melden Sie sich in einem anderen Tab erneut an und kehren Sie dann hierher zurück. Meldet sich jemand anderes an, werden sie verworfen.",
     cover_link: "Anmeldeseite in neuem Tab öffnen",
 };
 
@@ -199,8 +198,7 @@ static ES: Texts = Texts {
     stay: "Mantener la sesión",
     sign_out: "Cerrar sesión ahora",
     cover_title: "Se ha cerrado su sesión",
-    cover_message:
-        "Lo que escribió en esta página se conserva. Vuelva a iniciar sesión en otra pestaña y regrese aquí.",
+    cover_message: "Lo que escribió en esta página se conserva: vuelva a iniciar sesión en otra pestaña y regrese aquí. Si otra persona inicia sesión, se descarta.",
     cover_link: "Abrir la página de inicio de sesión en una pestaña nueva",
 };
 
@@ -213,8 +211,7 @@ static IT: Texts = Texts {
     stay: "Resta connesso",
     sign_out: "Esci ora",
     cover_title: "Sei stato disconnesso",
-    cover_message:
-        "Quanto hai scritto in questa pagina è conservato. Accedi di nuovo in un'altra scheda, poi torna qui.",
+    cover_message: "Ciò che hai scritto in questa pagina viene conservato: accedi di nuovo in un’altra scheda, poi torna qui. Se accede un’altra persona, viene eliminato.",
     cover_link: "Apri la pagina di accesso in una nuova scheda",
 };
 
@@ -227,8 +224,7 @@ static PT: Texts = Texts {
     stay: "Manter sessão",
     sign_out: "Terminar sessão",
     cover_title: "A sua sessão foi terminada",
-    cover_message:
-        "O que escreveu nesta página foi mantido. Inicie sessão novamente noutro separador e depois volte aqui.",
+    cover_message: "O que escreveu nesta página é guardado: inicie sessão novamente noutro separador e volte aqui. Se outra pessoa iniciar sessão, é descartado.",
     cover_link: "Abrir a página de início de sessão num novo separador",
 };
 
@@ -241,7 +237,7 @@ static NL: Texts = Texts {
     stay: "Aangemeld blijven",
     sign_out: "Nu afmelden",
     cover_title: "U bent afgemeld",
-    cover_message: "Wat u op deze pagina hebt ingevuld, blijft bewaard. Meld u opnieuw aan in een ander tabblad en kom dan hier terug.",
+    cover_message: "Wat u op deze pagina hebt ingevuld, blijft bewaard: meld u opnieuw aan in een ander tabblad en kom dan hier terug. Meldt iemand anders zich aan, dan wordt het verwijderd.",
     cover_link: "Aanmeldpagina openen in een nieuw tabblad",
 };
 
@@ -254,8 +250,7 @@ static PL: Texts = Texts {
     stay: "Nie wylogowuj",
     sign_out: "Wyloguj teraz",
     cover_title: "Zostałeś wylogowany",
-    cover_message:
-        "To, co wpisałeś na tej stronie, zostało zachowane. Zaloguj się ponownie w innej karcie, a potem wróć tutaj.",
+    cover_message: "To, co wpisano na tej stronie, zostanie zachowane: zaloguj się ponownie w innej karcie i wróć tutaj. Jeśli zaloguje się ktoś inny, zostanie to usunięte.",
     cover_link: "Otwórz stronę logowania w nowej karcie",
 };
 
@@ -268,8 +263,7 @@ static CS: Texts = Texts {
     stay: "Zůstat přihlášen",
     sign_out: "Odhlásit se",
     cover_title: "Byli jste odhlášeni",
-    cover_message:
-        "Co jste na této stránce napsali, zůstává zachováno. Přihlaste se znovu v jiné kartě a pak se sem vraťte.",
+    cover_message: "Co jste na této stránce zadali, zůstane zachováno: přihlaste se znovu v jiné kartě a vraťte se sem. Pokud se přihlásí někdo jiný, bude to zahozeno.",
     cover_link: "Otevřít přihlašovací stránku v nové kartě",
 };
 
@@ -282,7 +276,7 @@ static JA: Texts = Texts {
     stay: "サインインを続ける",
     sign_out: "今すぐサインアウト",
     cover_title: "サインアウトされました",
-    cover_message: "このページの入力内容は保持されています。別のタブで再度サインインしてから、ここに戻ってください。",
+    cover_message: "このページの入力内容は保持されています。別のタブで再度サインインしてから、ここに戻ってください。別の人がサインインした場合は破棄されます。",
     cover_link: "新しいタブでサインインページを開く",
 };
 
