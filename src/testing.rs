@@ -78,6 +78,22 @@ pub use crate::stamp::Stamp;
 /// A session for a test request: login cookies and a stamp bound to them.
 /// Start one with [`session`].
 ///
+/// ```
+/// # #[macro_use] extern crate rocket;
+/// use rocket::local::blocking::Client;
+/// use rocket_session_security::{testing, ActiveSession, Config, SessionSecurity};
+///
+/// #[get("/")]
+/// fn page(_s: ActiveSession) -> &'static str { "private" }
+///
+/// let config = Config { login_cookies: vec!["user_id".into()], ..Config::default() };
+/// let client = Client::untracked(
+///     rocket::build().attach(SessionSecurity::with_config(config)).mount("/", routes![page]),
+/// ).unwrap();
+/// let cookies = testing::session(client.rocket()).private_login_cookie("user_id", "42").cookies();
+/// assert_eq!(client.get("/").cookies(cookies).dispatch().into_string().as_deref(), Some("private"));
+/// ```
+///
 /// # Panics
 ///
 /// [`cookies`](Self::cookies) panics on a test set-up mistake: a login
