@@ -53,15 +53,16 @@ impl<'r> Responder<'r, 'static> for JsonAnswer {
 /// `<length of kind>:<kind><message>`, read by the `FlashMessage` guard.
 const FLASH_COOKIE: &str = "_flash";
 
-/// The flash kind for an expiry: `session_security:idle`, `…:absolute` or `…:invalid`.
-pub(crate) fn flash_kind(reason: ExpiryReason) -> String {
-    format!("session_security:{}", reason.as_str())
+/// The flash message of an expiry for the login page: kind
+/// `session_security:idle`, `…:absolute` or `…:invalid`, text in `language`.
+pub(crate) fn expiry_flash(reason: ExpiryReason, language: Language, expire_after: u32) -> Header<'static> {
+    flash_header(&format!("session_security:{}", reason.as_str()), &reason.notice(language, expire_after))
 }
 
 /// The `Set-Cookie` of a Rocket flash message, written as a header: a
 /// rejected request's jar changes are dropped (catcher) or already sent.
 /// Rocket's own attributes: `Path=/`, `SameSite=Strict`, five minutes.
-pub(crate) fn flash_header(kind: &str, message: &str) -> Header<'static> {
+fn flash_header(kind: &str, message: &str) -> Header<'static> {
     let cookie = Cookie::build((FLASH_COOKIE, format!("{}:{kind}{message}", kind.len())))
         .path("/")
         .same_site(rocket::http::SameSite::Strict)
@@ -98,7 +99,7 @@ pub(crate) fn shape_rejection(
     res.set_sized_body(0, Cursor::new(""));
     res.remove_header("Content-Type");
     if let Verdict::Expired(reason) = verdict {
-        res.adjoin_header(flash_header(&flash_kind(reason), &reason.notice(language, expire_after)));
+        res.adjoin_header(expiry_flash(reason, language, expire_after));
     }
 }
 

@@ -26,7 +26,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use siphasher::sip::SipHasher24;
 
-use crate::stamp::{LoginTag, PersonTag, PERSON_TAG_BYTES};
+use crate::stamp::{base64url, LoginTag, PersonTag, PERSON_TAG_BYTES};
 
 /// At most this many `login_cookies` (checked in the configuration): the
 /// request's values fit on the stack.
@@ -135,19 +135,6 @@ pub fn person_tag_of(binder: &Binder, key: &cookie::Key, names: &[String], value
     let identities: Vec<(usize, Vec<u8>)> =
         present(values).map(|(i, v)| (i, identity(key, names[i].as_str(), v))).collect();
     binder.person_tag(identities.iter().map(|(i, v)| (*i, v.as_slice())))
-}
-
-/// Base64url of whole 3-byte groups (no padding).
-fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len() / 3 * 4);
-    for group in bytes.chunks_exact(3) {
-        let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
-        for i in 0..4 {
-            out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -117,6 +117,17 @@ pub enum SameSitePolicy {
     None,
 }
 
+impl SameSitePolicy {
+    /// The cookie attribute.
+    pub(crate) fn attribute(self) -> rocket::http::SameSite {
+        match self {
+            SameSitePolicy::Lax => rocket::http::SameSite::Lax,
+            SameSitePolicy::Strict => rocket::http::SameSite::Strict,
+            SameSitePolicy::None => rocket::http::SameSite::None,
+        }
+    }
+}
+
 /// How the warning's "Sign out now" button reaches `logout_url`.
 ///
 /// ```

@@ -8,11 +8,11 @@ use rocket::http::Header;
 use rocket::{Orbit, Request, Rocket};
 
 use crate::assets::CRATE_ROUTE_PREFIX;
-use crate::binding::Binder;
+use crate::binding::{person_tag_of, Binder, LoginValues};
 use crate::clock::Clock;
 use crate::config::{Config, Timeouts, CONFIG_TABLE};
 use crate::http::set_cookie_affixes;
-use crate::stamp::{Stamp, StampCodec, StampKeys, ENCODED_LEN};
+use crate::stamp::{PersonTag, Stamp, StampCodec, StampKeys, ENCODED_LEN};
 use crate::verdict::{classify, ExpiryReason, Login, StampCookie, Verdict};
 
 pub(crate) type TimeoutsHook = dyn Fn(&Request<'_>, Timeouts) -> Timeouts + Send + Sync;
@@ -127,6 +127,11 @@ impl Runtime {
             set_cookie_prefix,
             set_cookie_suffix,
         }
+    }
+
+    /// The person tag of login cookie values (`names` by index): who they name.
+    pub fn person_tag(&self, names: &[String], values: &LoginValues<'_>) -> PersonTag {
+        person_tag_of(&self.binder, &self.app_key, names, values)
     }
 
     /// The `Set-Cookie` header of `stamp`, byte for byte what

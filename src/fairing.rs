@@ -9,10 +9,10 @@ use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::{SameSite, Status};
 use rocket::{Build, Data, Orbit, Request, Response, Rocket};
 
-use crate::answer::{flash_header, flash_kind, no_store, shape_rejection};
-use crate::binding::{any_present, ct_eq, person_tag_of, LoginValues, MAX_LOGIN_COOKIES};
+use crate::answer::{expiry_flash, no_store, shape_rejection};
+use crate::binding::{any_present, ct_eq, LoginValues, MAX_LOGIN_COOKIES};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, SameSitePolicy, Timeouts, CONFIG_TABLE};
+use crate::config::{Config, Timeouts, CONFIG_TABLE};
 use crate::context::{
     request_session, store_request_session, Action, AuditHook, RequestSession, Runtime, SessionEvent, Shared,
     TimeoutsHook,
@@ -143,8 +143,7 @@ fn check_login(runtime: &Runtime, config: &Config, stamp: &StampCookie, values: 
     let tag = runtime.binder.login_tag(values);
     if ct_eq(&tag, &stamp.login_tag) {
         Login::Bound
-    } else if ct_eq(&person_tag_of(&runtime.binder, &runtime.app_key, &config.login_cookies, values), &stamp.person_tag)
-    {
+    } else if ct_eq(&runtime.person_tag(&config.login_cookies, values), &stamp.person_tag) {
         Login::Rebound(tag)
     } else {
         Login::Unbound
@@ -182,12 +181,8 @@ fn sign_in(req: &Request<'_>, res: &mut Response<'_>, shared: &Shared, runtime: 
             config.login_cookies
         );
     }
-    let stamp_same_site = match config.same_site {
-        SameSitePolicy::Strict => SameSite::Strict,
-        SameSitePolicy::Lax => SameSite::Lax,
-        _ => SameSite::None,
-    };
-    for (name, same_site) in LeftByResponse::same_sites(res, &config.login_cookies) {
+    let stamp_same_site = config.same_site.attribute();
+    for (name, same_site) in config.login_cookies.iter().zip(left.same_sites) {
         // Rocket's jar makes a cookie without SameSite `Strict`.
         let looser = same_site.filter(|&s| stamp_same_site == SameSite::Strict && s != SameSite::Strict);
         if let Some(same_site) = looser {
@@ -202,7 +197,7 @@ fn sign_in(req: &Request<'_>, res: &mut Response<'_>, shared: &Shared, runtime: 
         signed_in_at: at,
         last_activity: at,
         login_tag: runtime.binder.login_tag(&values),
-        person_tag: person_tag_of(&runtime.binder, &runtime.app_key, &config.login_cookies, &values),
+        person_tag: runtime.person_tag(&config.login_cookies, &values),
     };
     res.adjoin_header(runtime.stamp_header(stamp));
     shared.audit(req, SessionEvent::SignedIn);
@@ -228,7 +223,7 @@ fn next_stamp(
     if seen.set_cookie && sets_any_cookie(res, &config.login_cookies) {
         let left = LeftByResponse::read(req, res, &config.login_cookies);
         let values = left.values();
-        let person = person_tag_of(&runtime.binder, &runtime.app_key, &config.login_cookies, &values);
+        let person = runtime.person_tag(&config.login_cookies, &values);
         // Someone else's cookie without `sign_in()`: left unbound, so the next request expires.
         if any_present(&values) && ct_eq(&person, &stamp.person_tag) {
             next.login_tag = runtime.binder.login_tag(&values);
@@ -342,7 +337,11 @@ impl Fairing for SessionSecurity {
             drop_set_cookie(res, REJECTION_PROBE);
         }
         let decided = session.decided(req, shared);
-        let seen = HeadersSeen::of(res);
+        // Only an active session's response needs them (re-issued login cookies, no-store).
+        let seen = match decided.verdict {
+            Verdict::Active { .. } => HeadersSeen::of(res),
+            _ => HeadersSeen::default(),
+        };
         // Rocket has already turned the cookie jar into headers: write ours as headers.
         let remove_all = |res: &mut Response<'r>| {
             res.adjoin_header(removal(&config.cookie_name));
@@ -376,8 +375,7 @@ impl Fairing for SessionSecurity {
             if app_catches_401(req) {
                 // The app's own catcher answered; the login page still learns why.
                 if let (false, Verdict::Expired(reason)) = (json, decided.verdict) {
-                    let notice = reason.notice(language, decided.timeouts.expire_after);
-                    res.adjoin_header(flash_header(&flash_kind(reason), &notice));
+                    res.adjoin_header(expiry_flash(reason, language, decided.timeouts.expire_after));
                 }
                 res.set_header(no_store());
             } else {

@@ -6,7 +6,7 @@ use rocket::request::Request;
 use rocket::response::Response;
 
 use crate::binding::{LoginValues, MAX_LOGIN_COOKIES};
-use crate::config::{Config, SameSitePolicy};
+use crate::config::Config;
 use crate::i18n::Language;
 
 /// The first header named `name` (`get_one`'s value), found by walking the
@@ -22,15 +22,10 @@ pub(crate) fn first_header<'h>(headers: &'h HeaderMap<'_>, name: &str) -> Option
 /// The stamp cookie's attributes. No Expires/Max-Age: a browser-session
 /// cookie; the limits live inside the seal.
 pub(crate) fn stamp_cookie_template(config: &Config, secure: bool) -> Cookie<'static> {
-    let same_site = match config.same_site {
-        SameSitePolicy::Lax => SameSite::Lax,
-        SameSitePolicy::Strict => SameSite::Strict,
-        SameSitePolicy::None => SameSite::None,
-    };
     Cookie::build((config.cookie_name.clone(), ""))
         .path("/")
         .http_only(true)
-        .same_site(same_site)
+        .same_site(config.same_site.attribute())
         .secure(secure)
         .build()
 }
@@ -101,19 +96,25 @@ pub(crate) fn sets_any_cookie<N: AsRef<str>>(res: &Response<'_>, names: &[N]) ->
 }
 
 /// The login cookies as this response leaves them in the browser: what it
-/// sets, else what the request carried; a removal leaves none.
+/// sets, else what the request carried; a removal leaves none. Read in one
+/// pass over the response's `Set-Cookie` headers.
 pub(crate) struct LeftByResponse {
     values: [Option<String>; MAX_LOGIN_COOKIES],
+    /// `SameSite` of each login cookie this response sets (for the sign-in check).
+    pub same_sites: [Option<SameSite>; MAX_LOGIN_COOKIES],
 }
 
 impl LeftByResponse {
     pub fn read(req: &Request<'_>, res: &Response<'_>, names: &[String]) -> LeftByResponse {
         let mut values: [Option<String>; MAX_LOGIN_COOKIES] = Default::default();
+        let mut same_sites = [None; MAX_LOGIN_COOKIES];
         let mut decided = [false; MAX_LOGIN_COOKIES];
         for cookie in set_cookies(res) {
             if let Some(i) = names.iter().position(|n| n == cookie.name()) {
                 decided[i] = true;
-                values[i] = if is_removal(&cookie) { None } else { Some(cookie.value().to_string()) };
+                let removed = is_removal(&cookie);
+                same_sites[i] = cookie.same_site().filter(|_| !removed);
+                values[i] = (!removed).then(|| cookie.value().to_string());
             }
         }
         for (i, name) in names.iter().enumerate().take(MAX_LOGIN_COOKIES) {
@@ -121,19 +122,11 @@ impl LeftByResponse {
                 values[i] = req.cookies().get(name).map(|c| c.value().to_string());
             }
         }
-        LeftByResponse { values }
+        LeftByResponse { values, same_sites }
     }
 
     pub fn values(&self) -> LoginValues<'_> {
         std::array::from_fn(|i| self.values[i].as_deref())
-    }
-
-    /// `SameSite` of the login cookies this response sets, for the sign-in check.
-    pub fn same_sites(res: &Response<'_>, names: &[String]) -> Vec<(String, Option<SameSite>)> {
-        set_cookies(res)
-            .filter(|c| names.iter().any(|n| n == c.name()) && !is_removal(c))
-            .map(|c| (c.name().to_string(), c.same_site()))
-            .collect()
     }
 }
 

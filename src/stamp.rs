@@ -216,15 +216,28 @@ const SEXTETS: [u8; 256] = {
     table
 };
 
-fn base64url_encode(bytes: &[u8; SEALED_LEN]) -> [u8; ENCODED_LEN] {
-    let mut out = [0u8; ENCODED_LEN];
+/// Base64url of whole 3-byte groups into `out` (4 characters a group).
+fn encode_groups(bytes: &[u8], out: &mut [u8]) {
     for (group, chars) in bytes.chunks_exact(3).zip(out.chunks_exact_mut(4)) {
         let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
         for (i, c) in chars.iter_mut().enumerate() {
             *c = ALPHABET[(n >> (18 - 6 * i)) as usize & 63];
         }
     }
+}
+
+fn base64url_encode(bytes: &[u8; SEALED_LEN]) -> [u8; ENCODED_LEN] {
+    let mut out = [0u8; ENCODED_LEN];
+    encode_groups(bytes, &mut out);
     out
+}
+
+/// Base64url of whole 3-byte groups, no padding (a trailing partial group is
+/// left out): for the browser's person tag.
+pub fn base64url(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() / 3 * 4];
+    encode_groups(bytes, &mut out);
+    out.into_iter().map(char::from).collect()
 }
 
 /// `None` unless `chars` is exactly [`ENCODED_LEN`] base64url characters.

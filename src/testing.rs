@@ -71,7 +71,7 @@
 use rocket::http::Cookie;
 use rocket::{Orbit, Rocket};
 
-use crate::binding::{person_tag_of, LoginValues, MAX_LOGIN_COOKIES};
+use crate::binding::{LoginValues, MAX_LOGIN_COOKIES};
 use crate::context::{launched, Runtime, Shared};
 pub use crate::stamp::Stamp;
 
@@ -181,7 +181,7 @@ impl TestSession<'_> {
             signed_in_at: self.signed_in_at,
             last_activity: self.last_activity.unwrap_or(self.signed_in_at),
             login_tag: binder.login_tag(&values),
-            person_tag: person_tag_of(binder, &self.runtime.app_key, names, &values),
+            person_tag: self.runtime.person_tag(names, &values),
         }
     }
 
