@@ -97,7 +97,7 @@ fn main() {
     });
     // The per-request binding check: one SipHash of a private login cookie as sent (Rocket's
     // format, 12-byte nonce + "42" + 16-byte tag in standard base64).
-    let binder = Binder::new(&[5; 16], &[6; 32]);
+    let binder = Binder::new(&[5; 16], &[6; 32], "session_security /session-security");
     let mut login: LoginValues<'_> = [None; MAX_LOGIN_COOKIES];
     login[0] = Some("R5pGbhvMQbSAXO3kfRTq2dT6m3JgJ6UzEeZ9Ymv5s+w4QkE=");
     run("login_tag", &mut || measure(|| binder.login_tag(black_box(&login))));

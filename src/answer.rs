@@ -23,20 +23,31 @@ pub(crate) fn no_store() -> Header<'static> {
 pub(crate) struct JsonAnswer {
     pub status: Status,
     pub body: Value,
+    /// Headers it adds (the flash of an expiry).
+    pub headers: Vec<Header<'static>>,
 }
 
 impl JsonAnswer {
     pub fn new(status: Status, body: Value) -> Self {
-        JsonAnswer { status, body }
+        JsonAnswer { status, body, headers: Vec::new() }
     }
 
-    /// Writes status, type, caching and body into an existing response.
+    /// The same answer, also adding `header`.
+    pub fn with_header(mut self, header: Header<'static>) -> Self {
+        self.headers.push(header);
+        self
+    }
+
+    /// Writes status, type, caching, headers and body into an existing response.
     pub fn apply_to(self, res: &mut Response<'_>) {
         let body = serde_json::to_string(&self.body).unwrap_or_default();
         res.set_status(self.status);
         res.set_header(ContentType::JSON);
         res.set_header(no_store());
         res.remove_header("Location");
+        for header in self.headers {
+            res.adjoin_header(header);
+        }
         res.set_sized_body(body.len(), Cursor::new(body));
     }
 }
@@ -53,43 +64,61 @@ impl<'r> Responder<'r, 'static> for JsonAnswer {
 /// `<length of kind>:<kind><message>`, read by the `FlashMessage` guard.
 const FLASH_COOKIE: &str = "_flash";
 
-/// The flash message of an expiry for the login page: kind
-/// `session_security:idle`, `…:absolute` or `…:invalid`, text in `language`.
-pub(crate) fn expiry_flash(reason: ExpiryReason, language: Language, expire_after: u32) -> Header<'static> {
-    flash_header(&format!("session_security:{}", reason.as_str()), &reason.notice(language, expire_after))
+/// How the login page is told why a session ended: the flash's language,
+/// the timing its text cites, and whether the session's cookies are `Secure`
+/// (so is the flash).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Notice {
+    pub language: Language,
+    pub expire_after: u32,
+    pub secure: bool,
+}
+
+impl Notice {
+    /// The flash message of an expiry for the login page: kind
+    /// `session_security:idle`, `…:absolute` or `…:invalid`, text in `language`.
+    pub fn flash(self, reason: ExpiryReason) -> Header<'static> {
+        let kind = format!("session_security:{}", reason.as_str());
+        flash_header(&kind, &reason.notice(self.language, self.expire_after), self.secure)
+    }
 }
 
 /// The `Set-Cookie` of a Rocket flash message, written as a header: a
 /// rejected request's jar changes are dropped (catcher) or already sent.
-/// Rocket's own attributes: `Path=/`, `SameSite=Strict`, five minutes.
-fn flash_header(kind: &str, message: &str) -> Header<'static> {
+/// Rocket's own attributes: `Path=/`, `SameSite=Strict`, five minutes; and
+/// `Secure` with the session's cookies.
+fn flash_header(kind: &str, message: &str, secure: bool) -> Header<'static> {
     let cookie = Cookie::build((FLASH_COOKIE, format!("{}:{kind}{message}", kind.len())))
         .path("/")
         .same_site(rocket::http::SameSite::Strict)
         .max_age(time::Duration::minutes(5))
+        .secure(secure)
         .build();
     Header::from(cookie)
 }
 
 /// Turns a response of a refused [`ActiveSession`](crate::ActiveSession)
 /// into the answer the client can use: a JSON 401 for API calls; for pages a
-/// `303` to `login_url?next=<path>`, with a flash message saying why when a
-/// session expired.
+/// `303` to `login_url?next=<path>`. Both carry a flash message saying why
+/// when a session expired: the script that gets the JSON goes to the login
+/// page, which then says why too.
 pub(crate) fn shape_rejection(
     req: &Request<'_>,
     res: &mut Response<'_>,
     verdict: Verdict,
     wants_json: bool,
     login_url: &str,
-    expire_after: u32,
-    language: Language,
+    notice: Notice,
 ) {
     if wants_json {
-        let body = match verdict {
-            Verdict::Expired(reason) => json!({ "error": "session_expired", "reason": reason.as_str() }),
-            _ => json!({ "error": "not_signed_in" }),
+        let answer = match verdict {
+            Verdict::Expired(reason) => {
+                JsonAnswer::new(Status::Unauthorized, json!({ "error": "session_expired", "reason": reason.as_str() }))
+                    .with_header(notice.flash(reason))
+            }
+            _ => JsonAnswer::new(Status::Unauthorized, json!({ "error": "not_signed_in" })),
         };
-        JsonAnswer::new(Status::Unauthorized, body).apply_to(res);
+        answer.apply_to(res);
         return;
     }
     let next = next_for_request(req.uri().path().as_str(), req.uri().query().map(|q| q.as_str()));
@@ -99,7 +128,7 @@ pub(crate) fn shape_rejection(
     res.set_sized_body(0, Cursor::new(""));
     res.remove_header("Content-Type");
     if let Verdict::Expired(reason) = verdict {
-        res.adjoin_header(expiry_flash(reason, language, expire_after));
+        res.adjoin_header(notice.flash(reason));
     }
 }
 
@@ -115,10 +144,13 @@ mod tests {
         }
         let client = rocket::local::blocking::Client::untracked(rocket::build().mount("/", rocket::routes![read]))
             .expect("launches");
-        let header = flash_header("session_security:idle", "Signed out; after 10 min: «bye»");
+        let header = flash_header("session_security:idle", "Signed out; after 10 min: «bye»", false);
         let cookie = Cookie::parse_encoded(header.value().to_string()).expect("a cookie");
         assert_eq!(cookie.path(), Some("/"));
         assert_eq!(cookie.max_age(), Some(time::Duration::minutes(5)));
+        assert_eq!(cookie.secure(), None);
+        let secure = Notice { language: Language::English, expire_after: 600, secure: true }.flash(ExpiryReason::Idle);
+        assert_eq!(Cookie::parse_encoded(secure.value().to_string()).expect("a cookie").secure(), Some(true));
         let body = client.get("/").cookie(cookie.into_owned()).dispatch().into_string().unwrap_or_default();
         assert_eq!(body, "session_security:idle|Signed out; after 10 min: «bye»");
     }

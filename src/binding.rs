@@ -45,6 +45,9 @@ const BROWSER_DOMAIN: u8 = b'B';
 pub struct Binder {
     login_key: [u8; 16],
     mac: Hmac<Sha256>,
+    /// Which app this is (its stamp's cookie name and base): two apps that
+    /// share a `secret_key` show one person two unrelated browser tags.
+    app: Vec<u8>,
 }
 
 /// `index ‖ length ‖ value` of each value (index and length as one
@@ -57,9 +60,15 @@ fn feed<'a>(mut update: impl FnMut(&[u8]), values: impl Iterator<Item = (usize, 
 }
 
 impl Binder {
-    /// A binder keyed with the stamp's derived login and person keys.
-    pub fn new(login_key: &[u8; 16], person_key: &[u8; 32]) -> Self {
-        Binder { login_key: *login_key, mac: Hmac::new_from_slice(person_key).expect("HMAC takes any key length") }
+    /// A binder keyed with the stamp's derived login and person keys, for
+    /// the app `app` (the stamp's cookie name and `base`, which set an app
+    /// apart on one origin or under one key).
+    pub fn new(login_key: &[u8; 16], person_key: &[u8; 32], app: &str) -> Self {
+        Binder {
+            login_key: *login_key,
+            mac: Hmac::new_from_slice(person_key).expect("HMAC takes any key length"),
+            app: app.as_bytes().to_vec(),
+        }
     }
 
     fn hmac<'a>(&self, domain: u8, values: impl Iterator<Item = (usize, &'a [u8])>) -> [u8; 32] {
@@ -84,13 +93,13 @@ impl Binder {
     }
 
     /// What the browser is shown for a person tag: base64url of 12 bytes of a
-    /// digest of it, 16 characters; `""` when no login cookie was configured
-    /// or seen (nobody to tell apart).
+    /// digest of it and the app, 16 characters; `""` when no login cookie was
+    /// configured or seen (nobody to tell apart).
     pub fn browser_tag(&self, person_tag: &PersonTag) -> String {
         if *person_tag == [0; PERSON_TAG_BYTES] {
             return String::new();
         }
-        let digest = self.hmac(BROWSER_DOMAIN, std::iter::once((0, person_tag.as_slice())));
+        let digest = self.hmac(BROWSER_DOMAIN, [(0, person_tag.as_slice()), (1, self.app.as_slice())].into_iter());
         base64url(&digest[..12])
     }
 }
@@ -149,8 +158,8 @@ mod tests {
 
     #[test]
     fn tags_are_keyed_and_tell_cookie_sets_apart() {
-        let binder = Binder::new(&[1; 16], &[1; 32]);
-        let other_key = Binder::new(&[2; 16], &[2; 32]);
+        let binder = Binder::new(&[1; 16], &[1; 32], "app");
+        let other_key = Binder::new(&[2; 16], &[2; 32], "app");
         let alice = values(&[Some("alice")]);
         assert_eq!(binder.login_tag(&alice), binder.login_tag(&values(&[Some("alice")])));
         assert_ne!(binder.login_tag(&alice), other_key.login_tag(&alice));
@@ -169,7 +178,7 @@ mod tests {
     #[test]
     fn a_private_cookie_names_the_same_person_whatever_its_nonce() {
         let key = cookie::Key::from(&[9u8; 64]);
-        let binder = Binder::new(&[1; 16], &[1; 32]);
+        let binder = Binder::new(&[1; 16], &[1; 32], "app");
         let seal = |value: &str| {
             let mut jar = cookie::CookieJar::new();
             jar.private_mut(&key).add(cookie::Cookie::new("user", value.to_string()));
@@ -192,7 +201,7 @@ mod tests {
 
     #[test]
     fn the_browser_tag_is_stable_opaque_and_empty_for_nobody() {
-        let binder = Binder::new(&[1; 16], &[1; 32]);
+        let binder = Binder::new(&[1; 16], &[1; 32], "app");
         let person = binder.person_tag(std::iter::once((0, b"42".as_slice())));
         let shown = binder.browser_tag(&person);
         assert_eq!(shown.len(), 16);
@@ -201,5 +210,9 @@ mod tests {
         assert_ne!(shown, binder.browser_tag(&binder.person_tag(std::iter::once((0, b"43".as_slice())))));
         assert!(!shown.contains("42"));
         assert_eq!(binder.browser_tag(&[0; PERSON_TAG_BYTES]), "");
+        // Another app under the same key (another stamp name or base) shows another tag.
+        let other_app = Binder::new(&[1; 16], &[1; 32], "other");
+        assert_eq!(other_app.person_tag(std::iter::once((0, b"42".as_slice()))), person);
+        assert_ne!(other_app.browser_tag(&person), shown);
     }
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::binding::MAX_LOGIN_COOKIES;
 use crate::i18n::Language;
+use crate::origin::{AddressRange, PublicOrigin};
 use crate::redirect::is_local_path;
 
 /// The table of `Rocket.toml` the fairing reads.
@@ -56,7 +57,22 @@ pub struct Config {
     pub same_site: SameSitePolicy,
     /// Mark the stamp cookie `Secure` even without TLS in Rocket (behind a
     /// TLS-terminating proxy). It is always `Secure` when Rocket runs TLS.
+    /// Needed for a `__Host-` or `__Secure-` cookie name.
     pub secure: bool,
+    /// The `Domain` the app sets its login cookies with, if it sets one
+    /// (`"example.com"`): removals must carry it or the browser keeps the
+    /// cookie. Unset: host-only cookies, as Rocket makes them.
+    pub login_cookie_domain: Option<String>,
+    /// Addresses or networks of reverse proxies whose `X-Forwarded-Host`,
+    /// `X-Forwarded-Proto` and `Forwarded` headers are believed
+    /// (`["127.0.0.1", "10.0.0.0/8"]`): compared with the TCP peer, never
+    /// with a header. Empty (the default): those headers are ignored.
+    pub trusted_proxies: Vec<String>,
+    /// The origins people reach the app at (`["https://crm.example.com"]`).
+    /// When set, a browser's `Origin` or `Referer` must name one of them;
+    /// unset, the request's `Host` (or a trusted proxy's forwarded host) is
+    /// the site's origin.
+    pub public_origins: Vec<String>,
     /// The app's sign-out URL, used by the warning's "Sign out now" button.
     pub logout_url: String,
     /// The HTTP method of `logout_url`.
@@ -87,6 +103,9 @@ impl Default for Config {
             base: "/session-security".into(),
             same_site: SameSitePolicy::Strict,
             secure: false,
+            login_cookie_domain: None,
+            trusted_proxies: Vec::new(),
+            public_origins: Vec::new(),
             logout_url: "/logout".into(),
             logout_method: LogoutMethod::Post,
             language: None,
@@ -286,6 +305,53 @@ impl Config {
                 "\"none\" needs secure = true (browsers drop SameSite=None cookies without Secure)",
             ));
         }
+        self.check_prefixed_names()?;
+        for (i, proxy) in self.trusted_proxies.iter().enumerate() {
+            AddressRange::parse(proxy).map_err(|e| ConfigError::new(format!("trusted_proxies[{i}]"), e))?;
+        }
+        for (i, origin) in self.public_origins.iter().enumerate() {
+            PublicOrigin::parse(origin).map_err(|e| ConfigError::new(format!("public_origins[{i}]"), e))?;
+        }
+        Ok(())
+    }
+
+    /// Browsers refuse a `__Host-`/`__Secure-` cookie without `Secure`, and
+    /// a `__Host-` one with a `Domain`: such a name could never be set (or
+    /// removed), so every sign-in would be lost without a word.
+    fn check_prefixed_names(&self) -> Result<(), ConfigError> {
+        let names = std::iter::once(("cookie_name".to_string(), &self.cookie_name))
+            .chain(self.login_cookies.iter().enumerate().map(|(i, n)| (format!("login_cookies[{i}]"), n)));
+        for (key, name) in names {
+            if is_prefixed(name) && !self.secure {
+                return Err(ConfigError::new(
+                    key,
+                    format!(
+                        "{name:?} has a __Host-/__Secure- prefix, which browsers accept only with Secure: \
+                         set secure = true (and serve the site over HTTPS)"
+                    ),
+                ));
+            }
+        }
+        if let Some(domain) = &self.login_cookie_domain {
+            let valid = !domain.is_empty()
+                && domain.len() <= 253
+                && domain
+                    .trim_start_matches('.')
+                    .split('.')
+                    .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            if !valid {
+                return Err(ConfigError::new(
+                    "login_cookie_domain",
+                    format!("{domain:?} is not a domain name (e.g. \"example.com\")"),
+                ));
+            }
+            if let Some(name) = self.login_cookies.iter().find(|n| n.starts_with("__Host-")) {
+                return Err(ConfigError::new(
+                    "login_cookie_domain",
+                    format!("a __Host- cookie ({name:?}) never has a Domain: remove login_cookie_domain"),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -306,6 +372,12 @@ impl Config {
         }
         warnings
     }
+}
+
+/// A `__Host-` or `__Secure-` cookie name (prefixes are case-sensitive in
+/// RFC 6265bis; browsers compare them so).
+pub(crate) fn is_prefixed(name: &str) -> bool {
+    name.starts_with("__Host-") || name.starts_with("__Secure-")
 }
 
 /// A path on this site, by the same rule as a login redirect's `next`
@@ -409,6 +481,48 @@ mod tests {
         let d = Config::default;
         assert_eq!(key_of(Config { same_site: SameSitePolicy::None, ..d() }), "same_site");
         assert!(Config { same_site: SameSitePolicy::None, secure: true, ..d() }.validate().is_ok());
+    }
+
+    #[test]
+    fn prefixed_cookie_names_need_secure_and_host_ones_no_domain() {
+        let d = Config::default;
+        assert_eq!(key_of(Config { cookie_name: "__Host-session_security".into(), ..d() }), "cookie_name");
+        assert_eq!(key_of(Config { cookie_name: "__Secure-s".into(), ..d() }), "cookie_name");
+        let prefixed = vec!["user".to_string(), "__Host-uid".to_string()];
+        assert_eq!(key_of(Config { login_cookies: prefixed.clone(), ..d() }), "login_cookies[1]");
+        let error = Config { login_cookies: prefixed.clone(), ..d() }.validate().unwrap_err().to_string();
+        assert!(error.contains("secure = true"), "{error}");
+        assert!(Config { cookie_name: "__Host-session_security".into(), secure: true, ..d() }.validate().is_ok());
+        assert!(Config { login_cookies: prefixed.clone(), secure: true, ..d() }.validate().is_ok());
+        // Prefixes are case-sensitive: this is an ordinary name.
+        assert!(Config { cookie_name: "__host-x".into(), ..d() }.validate().is_ok());
+        let domain = |login_cookies: Vec<String>, domain: &str| Config {
+            login_cookies,
+            login_cookie_domain: Some(domain.into()),
+            secure: true,
+            ..d()
+        };
+        assert_eq!(key_of(domain(prefixed, "example.com")), "login_cookie_domain");
+        assert!(domain(vec!["uid".into()], "example.com").validate().is_ok());
+        assert!(domain(vec!["__Secure-uid".into()], ".corp.example.com").validate().is_ok());
+        for bad in ["", "exa mple.com", "example.com;x=1", "a..b", "."] {
+            assert_eq!(key_of(domain(vec!["uid".into()], bad)), "login_cookie_domain", "{bad}");
+        }
+    }
+
+    #[test]
+    fn proxies_and_public_origins_name_the_entry_at_fault() {
+        let d = Config::default;
+        let proxies = vec!["127.0.0.1".to_string(), "10.0.0.0/8".to_string(), "proxy.local".to_string()];
+        assert_eq!(key_of(Config { trusted_proxies: proxies, ..d() }), "trusted_proxies[2]");
+        let origins = vec!["https://crm.example.com".to_string(), "crm.example.com".to_string()];
+        assert_eq!(key_of(Config { public_origins: origins, ..d() }), "public_origins[1]");
+        let good = Config {
+            trusted_proxies: vec!["::1".into(), "fd00::/8".into()],
+            public_origins: vec!["https://crm.example.com".into(), "http://10.0.0.5:8080".into()],
+            ..d()
+        };
+        assert!(good.validate().is_ok());
     }
 
     #[test]

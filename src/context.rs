@@ -11,7 +11,7 @@ use crate::assets::CRATE_ROUTE_PREFIX;
 use crate::binding::{person_tag_of, Binder, LoginValues};
 use crate::clock::Clock;
 use crate::config::{Config, Timeouts, CONFIG_TABLE};
-use crate::http::set_cookie_affixes;
+use crate::http::{set_cookie_affixes, Refusal, SiteOrigins};
 use crate::stamp::{PersonTag, Stamp, StampCodec, StampKeys, ENCODED_LEN};
 use crate::verdict::{classify, ExpiryReason, Login, StampCookie, Verdict};
 
@@ -95,6 +95,10 @@ impl PathPattern {
 pub(crate) struct Shared {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
+    /// Where the site is, as browsers name it (`public_origins`, `trusted_proxies`).
+    pub site: SiteOrigins,
+    /// The kinds of ping refusal logged so far (each is logged once).
+    refusals_logged: AtomicU8,
     passive_urls: Vec<PathPattern>,
     timeouts_hook: Option<Arc<TimeoutsHook>>,
     audit_hook: Option<Arc<AuditHook>>,
@@ -114,6 +118,9 @@ pub(crate) struct Runtime {
     /// made once so each response only seals, encodes and copies.
     set_cookie_prefix: String,
     set_cookie_suffix: String,
+    /// The session's cookies are `Secure` (`secure = true`, or Rocket runs
+    /// TLS): so are their removals and the flash.
+    pub secure: bool,
 }
 
 impl Runtime {
@@ -122,10 +129,11 @@ impl Runtime {
         let (set_cookie_prefix, set_cookie_suffix) = set_cookie_affixes(config, secure);
         Runtime {
             codec: StampCodec::with_keys(&keys, &config.cookie_name),
-            binder: Binder::new(&keys.login, &keys.person),
+            binder: Binder::new(&keys.login, &keys.person, &format!("{}\0{}", config.cookie_name, config.base)),
             app_key,
             set_cookie_prefix,
             set_cookie_suffix,
+            secure,
         }
     }
 
@@ -157,6 +165,8 @@ impl Shared {
     ) -> Self {
         Shared {
             passive_urls: config.passive_urls.iter().map(|u| PathPattern::parse(u)).collect(),
+            site: SiteOrigins::new(&config),
+            refusals_logged: AtomicU8::new(0),
             clock,
             timeouts_hook,
             audit_hook,
@@ -211,6 +221,21 @@ impl Shared {
                 log::error!("the timeouts hook returned invalid timing ({e}); using the configured timing");
                 configured
             }
+        }
+    }
+
+    /// Logs a ping refusal at `warn`, the first of each kind only (a
+    /// misconfigured proxy refuses every ping), with the setting that fixes it.
+    pub fn log_refusal(&self, req: &Request<'_>, refusal: &Refusal) {
+        let bit = refusal.kind.bit();
+        if self.refusals_logged.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+            log::warn!(
+                "{CONFIG_TABLE}: refused a ping ({} {}): {}; {} (logged once per kind)",
+                req.method(),
+                req.uri().path(),
+                refusal.why,
+                refusal.kind.fix()
+            );
         }
     }
 

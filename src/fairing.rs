@@ -9,7 +9,7 @@ use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::{SameSite, Status};
 use rocket::{Build, Data, Orbit, Request, Response, Rocket};
 
-use crate::answer::{expiry_flash, no_store, shape_rejection};
+use crate::answer::{no_store, shape_rejection, Notice};
 use crate::binding::{any_present, ct_eq, LoginValues, MAX_LOGIN_COOKIES};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Timeouts, CONFIG_TABLE};
@@ -19,8 +19,8 @@ use crate::context::{
 };
 use crate::guard::REJECTION_PROBE;
 use crate::http::{
-    accept_language, drop_set_cookie, is_foreign_unasked, removal, sets_any_cookie, sets_cookie, wants_json,
-    HeadersSeen, LeftByResponse,
+    accept_language, drop_set_cookie, is_persons_own, removal, sets_any_cookie, sets_cookie, wants_json, HeadersSeen,
+    LeftByResponse,
 };
 use crate::stamp::Stamp;
 use crate::verdict::{Login, StampCookie, Verdict};
@@ -150,10 +150,11 @@ fn check_login(runtime: &Runtime, config: &Config, stamp: &StampCookie, values: 
     }
 }
 
-/// Whether this request is the person's own activity: routed, not passive,
-/// not an unasked request from another site or a sibling subdomain.
-fn is_activity(req: &Request<'_>, shared: &Shared) -> bool {
-    req.route().is_some() && !shared.is_passive(req) && !is_foreign_unasked(req)
+/// Whether this request is the person's own activity: answered by a route
+/// (a status under 400: no 404 after a forward, no 422), not passive, not a
+/// prefetch, not an unasked request from another site or a sibling subdomain.
+fn is_activity(req: &Request<'_>, res: &Response<'_>, shared: &Shared) -> bool {
+    req.route().is_some() && res.status().code < 400 && !shared.is_passive(req) && is_persons_own(req, &shared.site)
 }
 
 /// Does the app have its own 401 catcher for this path?
@@ -229,7 +230,7 @@ fn next_stamp(
             next.login_tag = runtime.binder.login_tag(&values);
         }
     }
-    let activity = session.merged_activity().or_else(|| is_activity(req, shared).then_some(session.arrived_at));
+    let activity = session.merged_activity().or_else(|| is_activity(req, res, shared).then_some(session.arrived_at));
     // Whole seconds: the time moves only forward.
     if let Some(at) = activity.filter(|&at| at > stamp.last_activity) {
         next.last_activity = at;
@@ -258,6 +259,9 @@ impl Fairing for SessionSecurity {
                 }
             },
         };
+        // Under Rocket's own TLS the session's cookies are always `Secure`.
+        let mut config = config;
+        config.secure |= rocket.figment().extract::<rocket::Config>().is_ok_and(|c| c.tls_enabled());
         if let Err(e) = config.validate() {
             log::error!("invalid configuration: {e}");
             return Err(rocket);
@@ -344,10 +348,11 @@ impl Fairing for SessionSecurity {
         };
         // Rocket has already turned the cookie jar into headers: write ours as headers.
         let remove_all = |res: &mut Response<'r>| {
-            res.adjoin_header(removal(&config.cookie_name));
+            res.adjoin_header(removal(&config.cookie_name, runtime.secure, None));
+            let domain = config.login_cookie_domain.as_deref();
             for name in &config.login_cookies {
                 if !sets_cookie(res, name) {
-                    res.adjoin_header(removal(name));
+                    res.adjoin_header(removal(name, runtime.secure, domain));
                 }
             }
         };
@@ -370,17 +375,20 @@ impl Fairing for SessionSecurity {
             },
         }
         if rejected && !handler_answered && res.status() == Status::Unauthorized {
-            let language = config.language.unwrap_or_else(|| accept_language(req));
+            let notice = Notice {
+                language: config.language.unwrap_or_else(|| accept_language(req)),
+                expire_after: decided.timeouts.expire_after,
+                secure: runtime.secure,
+            };
             let json = wants_json(req);
             if app_catches_401(req) {
                 // The app's own catcher answered; the login page still learns why.
-                if let (false, Verdict::Expired(reason)) = (json, decided.verdict) {
-                    res.adjoin_header(expiry_flash(reason, language, decided.timeouts.expire_after));
+                if let Verdict::Expired(reason) = decided.verdict {
+                    res.adjoin_header(notice.flash(reason));
                 }
                 res.set_header(no_store());
             } else {
-                let expire_after = decided.timeouts.expire_after;
-                shape_rejection(req, res, decided.verdict, json, &config.login_url, expire_after, language);
+                shape_rejection(req, res, decided.verdict, json, &config.login_url, notice);
             }
         } else if session.is_protected() && !seen.cache_control {
             res.set_header(no_store());

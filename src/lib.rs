@@ -144,7 +144,7 @@
 //! (shared state, the request's record), `answer` (JSON, the login redirect)
 //! · `verdict` (the pure decision), `http` (headers and cookies), `snippet` ·
 //! `config` · `binding` (the keyed tags) · `stamp`, `clock`, `assets`,
-//! `i18n`, `redirect`.
+//! `i18n`, `redirect`, `origin` (origins and proxy addresses, parsed).
 
 #![deny(missing_docs)]
 
@@ -165,6 +165,7 @@ mod fairing;
 mod guard;
 mod http;
 mod i18n;
+mod origin;
 mod ping;
 mod redirect;
 mod snippet;

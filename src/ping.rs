@@ -7,10 +7,10 @@ use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::serde::json::serde_json::json;
 
-use crate::answer::JsonAnswer;
+use crate::answer::{JsonAnswer, Notice};
 use crate::assets::CRATE_ROUTE_PREFIX;
 use crate::context::{request_context, RequestSession, Shared};
-use crate::http::cross_site;
+use crate::http::{accept_language, cross_site};
 use crate::verdict::Verdict;
 
 /// The crate's routes for the browser script, named after the crate so they
@@ -45,14 +45,24 @@ impl<'r> FromRequest<'r> for PingRequest<'r> {
 #[rocket::post("/ping")]
 fn ping(ping: PingRequest<'_>) -> JsonAnswer {
     let PingRequest { req, session, shared } = ping;
-    if let Some(why) = cross_site(req) {
-        return JsonAnswer::new(Status::Forbidden, json!({ "error": why }));
+    if let Some(refusal) = cross_site(req, &shared.site) {
+        shared.log_refusal(req, &refusal);
+        return JsonAnswer::new(Status::Forbidden, json!({ "error": refusal.why }));
     }
     let decided = session.decided(req, shared);
     let stamp = match decided.verdict {
         Verdict::Active { stamp, .. } => stamp,
         Verdict::Anonymous => return JsonAnswer::new(Status::Unauthorized, json!({ "state": "anonymous" })),
-        Verdict::Expired(_) => return JsonAnswer::new(Status::Unauthorized, json!({ "state": "expired" })),
+        Verdict::Expired(reason) => {
+            // The script leaves for the login page on this answer: the flash goes with it.
+            let notice = Notice {
+                language: shared.config.language.unwrap_or_else(|| accept_language(req)),
+                expire_after: decided.timeouts.expire_after,
+                secure: shared.ready_runtime().is_some_and(|r| r.secure),
+            };
+            let body = json!({ "state": "expired", "reason": reason.as_str() });
+            return JsonAnswer::new(Status::Unauthorized, body).with_header(notice.flash(reason));
+        }
     };
     let client_idle = match parse_idle_for(req.uri().query().map(|q| q.as_str())) {
         Ok(value) => value,

@@ -66,7 +66,7 @@ fn an_old_login_cookie_with_someone_elses_fresh_stamp_is_expired() {
     // The ping agrees.
     let ping = client.post("/session-security/ping?idle_for=0").cookies([alice_login, mallory_stamp]).dispatch();
     assert_eq!(ping.status(), Status::Unauthorized);
-    assert_eq!(body_json(ping), serde_json::json!({ "state": "expired" }));
+    assert_eq!(body_json(ping), serde_json::json!({ "state": "expired", "reason": "invalid" }));
 }
 
 #[test]

@@ -457,7 +457,7 @@ fn per_role_forged_or_missing_role_ends_the_session() {
     for forged in [vec![Cookie::new("role", "user")], vec![]] {
         let mut cookies = vec![stamp.clone(), user.clone()];
         cookies.extend(forged);
-        assert_eq!(ping_with(cookies), (Status::Unauthorized, json!({ "state": "expired" })));
+        assert_eq!(ping_with(cookies), (Status::Unauthorized, json!({ "state": "expired", "reason": "invalid" })));
     }
 }
 

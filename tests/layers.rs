@@ -3,7 +3,7 @@
 //! one on the crate's front page.
 
 const LAYERS: &[&[&str]] = &[
-    &["stamp", "clock", "assets", "i18n", "redirect"],
+    &["stamp", "clock", "assets", "i18n", "redirect", "origin"],
     &["binding"],
     &["config"],
     &["verdict", "http", "snippet"],

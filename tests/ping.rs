@@ -48,8 +48,11 @@ fn reference_cases() {
     assert_eq!(res.status(), Status::Unauthorized);
     assert_no_store(&res);
     assert_eq!(removed(&res), [STAMP, "user"]);
-    assert_eq!(set_names(&res), Vec::<String>::new());
-    assert_eq!(body_json(res), json!({ "state": "expired" }));
+    // The script leaves for the login page on this answer: the flash says why there.
+    assert_eq!(set_names(&res), ["_flash"]);
+    let flash = res.cookies().get("_flash").expect("the flash").value().to_string();
+    assert_eq!(flash, "21:session_security:idleYou were signed out after 10 s of inactivity.");
+    assert_eq!(body_json(res), json!({ "state": "expired", "reason": "idle" }));
     assert_eq!(client.get("/").dispatch().status(), Status::SeeOther, "signed out for good");
 }
 
@@ -57,7 +60,7 @@ fn reference_cases() {
 fn no_client_value_revives_an_expired_session() {
     let (client, clock) = signed_in(vec![]);
     clock.advance(10);
-    assert_eq!(body_json(ping(&client, "idle_for=0")), json!({ "state": "expired" }));
+    assert_eq!(body_json(ping(&client, "idle_for=0")), json!({ "state": "expired", "reason": "idle" }));
 }
 
 #[test]
@@ -129,7 +132,7 @@ fn cross_site_pings_are_refused_each_check_alone() {
         vec![Header::new("Origin", "null")],
         vec![Header::new("Origin", "https://evil.example")],
         vec![Header::new("Origin", "http://localhost:9999"), Header::new("Host", "localhost:8000")],
-        vec![Header::new("Sec-Fetch-Site", "same-origin"), Header::new("Origin", "https://evil.example")],
+        vec![Header::new("Referer", "https://evil.example/page"), Header::new("Host", "localhost:8000")],
         vec![
             Header::new("Sec-Fetch-Site", "cross-site"),
             Header::new("Origin", "http://localhost:8000"),
@@ -157,6 +160,93 @@ fn cross_site_pings_are_refused_each_check_alone() {
         .header(Header::new("Host", "localhost:8000"))
         .dispatch();
     assert_eq!(res.status(), Status::Ok);
+}
+
+/// A ping from `peer` with `headers`: its status and body.
+fn ping_from(client: &Client, peer: &str, headers: &[(&str, &str)]) -> (Status, serde_json::Value) {
+    let mut req = client.post(format!("{PING}?idle_for=0")).remote(peer.parse().expect("an address"));
+    for (name, value) in headers {
+        req = req.header(Header::new(name.to_string(), value.to_string()));
+    }
+    let res = req.dispatch();
+    (res.status(), body_json(res))
+}
+
+/// What nginx sends upstream for a page at http://intranet.example:8080
+/// (reproduced on 7f5f431: every one of these pings was refused with 403).
+const BEHIND_NGINX: [&str; 3] = [
+    "127.0.0.1:8000",   // bare `proxy_pass http://127.0.0.1:8000;`
+    "intranet.example", // `proxy_set_header Host $host;` (no port)
+    "app",              // `proxy_pass http://app;` with `upstream app { … }`
+];
+
+#[test]
+fn behind_nginx_fetch_metadata_decides_and_same_origin_pings_pass() {
+    let (client, _clock) = signed_in(vec![]);
+    for host in BEHIND_NGINX {
+        let headers = [("Host", host), ("Origin", "http://intranet.example:8080"), ("Sec-Fetch-Site", "same-origin")];
+        let (status, body) = ping_from(&client, "127.0.0.1:40000", &headers);
+        assert_eq!((status, &body["state"]), (Status::Ok, &json!("active")), "Host {host}: {body}");
+        // A cross-site ping stays refused whatever the proxy sends.
+        let headers = [("Host", host), ("Origin", "https://evil.example"), ("Sec-Fetch-Site", "cross-site")];
+        assert_eq!(ping_from(&client, "127.0.0.1:40000", &headers).0, Status::Forbidden, "Host {host}");
+    }
+}
+
+#[test]
+fn without_fetch_metadata_a_trusted_proxy_names_the_public_origin() {
+    let trusted = ("trusted_proxies", vec!["127.0.0.1"].into());
+    let (client, _clock) = signed_in(vec![trusted]);
+    let forwarded = [("X-Forwarded-Host", "intranet.example:8080"), ("X-Forwarded-Proto", "http")];
+    for host in BEHIND_NGINX {
+        let same = [("Host", host), ("Origin", "http://intranet.example:8080"), forwarded[0], forwarded[1]];
+        assert_eq!(ping_from(&client, "127.0.0.1:40000", &same).0, Status::Ok, "Host {host}");
+        let evil = [("Host", host), ("Origin", "https://evil.example"), forwarded[0], forwarded[1]];
+        let (status, body) = ping_from(&client, "127.0.0.1:40000", &evil);
+        assert_eq!(status, Status::Forbidden, "Host {host}");
+        assert!(body["error"].as_str().unwrap().contains("forwarded host intranet.example:8080"), "{body}");
+        // The same headers from an untrusted peer are not believed.
+        assert_eq!(ping_from(&client, "192.0.2.7:40000", &same).0, Status::Forbidden, "Host {host}");
+    }
+    // TLS at the proxy: the scheme comes with X-Forwarded-Proto, the port with X-Forwarded-Port.
+    let tls = [
+        ("Host", "127.0.0.1:8000"),
+        ("Origin", "https://intranet.example:8443"),
+        ("X-Forwarded-Host", "intranet.example"),
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Port", "8443"),
+    ];
+    assert_eq!(ping_from(&client, "127.0.0.1:40000", &tls).0, Status::Ok);
+    let downgraded = [tls[0], ("Origin", "http://intranet.example:8443"), tls[2], tls[3], tls[4]];
+    assert_eq!(ping_from(&client, "127.0.0.1:40000", &downgraded).0, Status::Forbidden);
+}
+
+#[test]
+fn without_fetch_metadata_public_origins_name_the_site() {
+    let public = ("public_origins", vec!["https://crm.example.com", "http://intranet.example:8080"].into());
+    let (client, _clock) = signed_in(vec![public]);
+    for origin in ["https://crm.example.com", "http://intranet.example:8080"] {
+        let headers = [("Host", "127.0.0.1:8000"), ("Origin", origin)];
+        assert_eq!(ping_from(&client, "127.0.0.1:40000", &headers).0, Status::Ok, "{origin}");
+    }
+    for origin in ["http://crm.example.com", "https://127.0.0.1:8000", "https://evil.example"] {
+        let (status, body) = ping_from(&client, "127.0.0.1:40000", &[("Host", "127.0.0.1:8000"), ("Origin", origin)]);
+        assert_eq!(status, Status::Forbidden, "{origin}");
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains("public_origins [https://crm.example.com, http://intranet.example:8080]"), "{error}");
+    }
+    // Without any setting, nginx's bare proxy_pass and a browser without Fetch Metadata disagree: refused, as before.
+    let (client, _clock) = signed_in(vec![]);
+    let (status, body) = ping_from(
+        &client,
+        "127.0.0.1:40000",
+        &[("Host", "127.0.0.1:8000"), ("Origin", "http://intranet.example:8080")],
+    );
+    assert_eq!(status, Status::Forbidden);
+    assert_eq!(
+        body["error"],
+        json!("cross-site request: Origin \"http://intranet.example:8080\" does not match Host 127.0.0.1:8000")
+    );
 }
 
 #[test]
