@@ -4,6 +4,7 @@
 
 #[path = "../../examples/demo/app.rs"]
 pub mod app;
+pub mod proxy;
 
 use rocket::figment::{util::map, value::Value, Figment};
 use rocket::http::{ContentType, Header};
