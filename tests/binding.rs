@@ -400,3 +400,76 @@ async fn over_real_http_a_foreign_pair_is_refused_and_a_stamp_alone_removes_noth
     assert_eq!(http_get(port, "/form", &[cookies(&alice_login, &alice_stamp)]).await.0, 200);
     shutdown.notify();
 }
+
+/// A GET of `path` with `headers` (tracked client): did it move the stamp?
+fn moves_with(client: &Client, path: &str, headers: &[(&str, &str)]) -> bool {
+    let mut request = client.get(path.to_string());
+    for (name, value) in headers {
+        request = request.header(Header::new(name.to_string(), value.to_string()));
+    }
+    restamps(&request.dispatch())
+}
+
+#[test]
+fn on_plain_http_a_sibling_apps_image_never_keeps_a_session_alive_but_its_links_do() {
+    // http:// intranet: browsers send no Fetch Metadata there, only the cookies and a Referer.
+    let host = ("Host", "crm.corp.example");
+    let image = [host, ("Referer", "http://other-app.corp.example/dashboard"), ("Accept", "image/avif,image/webp,*/*")];
+    let (client, clock) = signed_in(vec![]);
+    for _ in 0..5 {
+        clock.advance(3);
+        assert!(!moves_with(&client, "/", &image), "at {:?}", held_stamp(&client));
+    }
+    assert_eq!(held_stamp(&client), None, "expired at 12 s and removed");
+
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(3);
+    let link = [host, ("Referer", "http://other-app.corp.example/"), ("Accept", "text/html,*/*;q=0.8")];
+    assert!(moves_with(&client, "/", &link), "a link the person followed from that app");
+    clock.advance(3);
+    let typed = [host, ("Upgrade-Insecure-Requests", "1"), ("Referer", "http://other-app.corp.example/")];
+    assert!(moves_with(&client, "/", &typed), "a navigation (Upgrade-Insecure-Requests)");
+    clock.advance(3);
+    let own = [host, ("Referer", "http://crm.corp.example/form"), ("Accept", "*/*")];
+    assert!(moves_with(&client, "/me", &own), "the app's own script");
+    assert_eq!(held_stamp(&client), Some((START, START + 9)));
+}
+
+#[test]
+fn prefetches_and_prerenders_never_count() {
+    let (client, clock) = signed_in(vec![]);
+    let navigation =
+        [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "document")];
+    for purpose in [("Sec-Purpose", "prefetch"), ("Sec-Purpose", "prefetch;prerender"), ("Purpose", "prefetch")] {
+        clock.advance(2);
+        let headers = [navigation[0], navigation[1], navigation[2], purpose];
+        assert!(!moves_with(&client, "/", &headers), "{purpose:?}");
+    }
+    assert_eq!(held_stamp(&client), Some((START, START)));
+    assert!(moves_with(&client, "/", &navigation), "the navigation itself counts");
+}
+
+#[test]
+fn answers_of_400_or_more_never_count() {
+    let dir = std::env::temp_dir().join(format!("rss-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let clock = ManualClock::new(START);
+    let rocket = app::rocket_with(SessionSecurity::fairing().clock(clock.clone()), settings(vec![]))
+        .mount("/files", rocket::fs::FileServer::from(&dir));
+    let client = Client::tracked(rocket).expect("launches");
+    assert_eq!(sign_in(&client, "/").status(), Status::SeeOther);
+    clock.advance(3);
+    // FileServer forwards a missing file: the 404 that follows still has a route (the last tried).
+    let missing = client.get("/files/missing.png").dispatch();
+    assert_eq!(missing.status(), Status::NotFound);
+    assert!(!restamps(&missing));
+    // A form that does not parse: 422, after ActiveSession let the request in.
+    let unparsable = client.post("/form").header(ContentType::Form).body("nope=1").dispatch();
+    assert_eq!(unparsable.status(), Status::UnprocessableEntity);
+    assert!(!restamps(&unparsable));
+    assert_eq!(held_stamp(&client), Some((START, START)));
+    let saved = client.post("/form").header(ContentType::Form).body("notes=hello").dispatch();
+    assert_eq!(saved.status(), Status::Ok);
+    assert_eq!(held_stamp(&client), Some((START, START + 3)), "a 200 counts");
+    let _ = std::fs::remove_dir_all(&dir);
+}

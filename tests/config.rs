@@ -36,12 +36,39 @@ fn bad_configuration_stops_the_launch() {
         ("same_site", "none".into()),
         ("language", "klingon".into()),
         ("cookie_name", "a b".into()),
+        // Browsers refuse a prefixed cookie without Secure: no sign-in could ever stick.
+        ("cookie_name", "__Host-session_security".into()),
+        ("cookie_name", "__Secure-session_security".into()),
+        ("login_cookies", vec!["__Host-user"].into()),
+        ("trusted_proxies", vec!["nginx"].into()),
+        ("trusted_proxies", vec!["10.0.0.1/8"].into()),
+        ("public_origins", vec!["crm.example.com"].into()),
+        ("public_origins", vec!["https://crm.example.com/app"].into()),
+        ("login_cookie_domain", "exa mple.com".into()),
     ];
     for (key, value) in cases {
         assert!(!launches(vec![(key, value.clone())]), "{key} = {value:?} must stop the launch");
     }
     assert!(launches(vec![]));
     assert!(launches(vec![("absolute_timeout", 0.into()), ("same_site", "none".into()), ("secure", true.into())]));
+    assert!(launches(vec![("cookie_name", "__Host-session_security".into()), ("secure", true.into())]));
+    assert!(launches(vec![
+        ("trusted_proxies", vec!["127.0.0.1", "10.0.0.0/8", "::1"].into()),
+        ("public_origins", vec!["https://crm.example.com", "http://10.0.0.5:8080"].into()),
+        ("login_cookie_domain", "example.com".into()),
+    ]));
+}
+
+#[test]
+fn under_rockets_own_tls_a_prefixed_stamp_needs_no_secure_setting() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let tls =
+        rocket::figment::util::map!["certs" => format!("{dir}/tls-cert.pem"), "key" => format!("{dir}/tls-key.pem")];
+    let figment = settings(vec![("cookie_name", "__Host-session_security".into())]).merge(("tls", tls));
+    let client = Client::tracked(app::rocket_with(SessionSecurity::fairing(), figment)).expect("launches under TLS");
+    let res = sign_in(&client, "/");
+    let stamp = set_cookies_named(&res, "__Host-session_security");
+    assert!(stamp.len() == 1 && stamp[0].contains("; Secure"), "{stamp:?}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! What the crate tells a developer through the `log` crate (as Rocket's own
 //! extensions do): a sign-in that sets none of `login_cookies`, a login
-//! cookie less strict than the stamp, plain HTTP in a production profile.
+//! cookie less strict than the stamp, plain HTTP in a production profile,
+//! the first refused ping of each kind.
 //! One test, because a process has one logger.
 
 use std::sync::Mutex;
@@ -77,4 +78,32 @@ fn the_crate_warns_where_a_mistake_would_otherwise_be_silent() {
     assert!(!debug.iter().any(|l| l.contains("plain HTTP")), "{debug:?}");
     let staging = logged(|| drop(client("staging", &["user_id"])));
     assert!(staging.iter().any(|l| l.contains("profile staging runs without TLS")), "{staging:?}");
+
+    // Behind a proxy that is not declared, every ping of an older browser is
+    // refused: the first of each kind says so, with the setting that fixes it.
+    let app = client("debug", &["user_id"]);
+    let ping = |headers: &[(&str, &str)]| {
+        let mut request =
+            app.post("/session-security/ping").header(rocket::http::Header::new("Host", "127.0.0.1:8000"));
+        for (name, value) in headers {
+            request = request.header(rocket::http::Header::new(name.to_string(), value.to_string()));
+        }
+        assert_eq!(request.dispatch().status().code, 403, "{headers:?}");
+    };
+    let behind_nginx = logged(|| {
+        for _ in 0..3 {
+            ping(&[("Origin", "https://crm.example.com")]);
+        }
+    });
+    assert_eq!(behind_nginx.len(), 1, "once per kind: {behind_nginx:?}");
+    let line = &behind_nginx[0];
+    assert!(line.contains("Origin \"https://crm.example.com\" does not match Host 127.0.0.1:8000"), "{line}");
+    assert!(line.contains("trusted_proxies") && line.contains("public_origins"), "{line}");
+    let cross_site = logged(|| {
+        ping(&[("Sec-Fetch-Site", "cross-site")]);
+        ping(&[("Sec-Fetch-Site", "cross-site")]);
+        ping(&[("Origin", "https://elsewhere.example")]);
+    });
+    assert_eq!(cross_site.len(), 1, "{cross_site:?}");
+    assert!(cross_site[0].contains("Sec-Fetch-Site is \"cross-site\""), "{cross_site:?}");
 }

@@ -117,7 +117,10 @@ fn api_requests_get_a_json_401_never_a_redirect() {
         assert!(res.headers().get_one("Location").is_none());
         assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
         assert_eq!(removed(&res), [STAMP, "user"], "{header}");
-        assert_eq!(set_names(&res), Vec::<String>::new(), "no flash for an API call: {header}");
+        // The script that gets this answer goes to the login page: the flash tells it why.
+        assert_eq!(set_names(&res), ["_flash"], "{header}");
+        let flash = res.cookies().get("_flash").map(|c| c.value().to_string()).unwrap_or_default();
+        assert!(flash.starts_with("21:session_security:idle"), "{header}: {flash}");
         assert_eq!(body_json(res), serde_json::json!({ "error": "session_expired", "reason": "idle" }));
         let res = client.get("/poll").header(header.clone()).dispatch();
         assert_eq!(body_json(res), serde_json::json!({ "error": "not_signed_in" }));
@@ -392,4 +395,62 @@ fn every_stamp_header_is_http_only_with_the_configured_same_site() {
         }
         assert!(seen >= 8, "{seen} stamps seen");
     }
+}
+
+/// An app whose login cookie is `login` (a `__Host-` name, or one set with a `Domain`).
+fn app_with_login_cookie(login: &'static str, extra: Vec<(&str, rocket::figment::value::Value)>) -> Client {
+    #[rocket::post("/in/<name>")]
+    fn sign_in_as(name: &str, jar: &rocket::http::CookieJar<'_>, tracker: rocket_session_security::SessionTracker<'_>) {
+        let cookie = rocket::http::Cookie::build((name.to_string(), "42")).path("/").secure(true);
+        let cookie = if name.starts_with("__Host-") { cookie } else { cookie.domain("example.com") };
+        jar.add_private(cookie);
+        tracker.sign_in();
+    }
+    #[rocket::post("/out")]
+    fn sign_out(tracker: rocket_session_security::SessionTracker<'_>) {
+        tracker.sign_out();
+    }
+    let mut settings_extra = vec![("login_cookies", vec![login].into()), ("secure", true.into())];
+    settings_extra.extend(extra);
+    let rocket = rocket::custom(settings(settings_extra))
+        .attach(rocket_session_security::SessionSecurity::fairing())
+        .mount("/", rocket::routes![sign_in_as, sign_out]);
+    Client::tracked(rocket).expect("launches")
+}
+
+#[test]
+fn sign_out_removes_prefixed_and_domain_login_cookies_as_the_browser_holds_them() {
+    let client = app_with_login_cookie("__Host-uid", vec![]);
+    assert_eq!(client.post("/in/__Host-uid").dispatch().status(), Status::Ok);
+    let out = client.post("/out").dispatch();
+    let removal = set_cookies_named(&out, "__Host-uid");
+    // Without Secure a browser ignores a Set-Cookie for a __Host- name: the cookie would stay.
+    assert!(removal.len() == 1 && is_removal(&removal[0]), "{removal:?}");
+    assert!(removal[0].contains("; Secure") && removal[0].contains("Path=/") && !removal[0].contains("Domain"));
+    let stamp = set_cookies_named(&out, STAMP);
+    assert!(stamp.len() == 1 && is_removal(&stamp[0]) && stamp[0].contains("; Secure"), "{stamp:?}");
+
+    let client = app_with_login_cookie("uid", vec![("login_cookie_domain", "example.com".into())]);
+    assert_eq!(client.post("/in/uid").dispatch().status(), Status::Ok);
+    let out = client.post("/out").dispatch();
+    let removal = set_cookies_named(&out, "uid");
+    // A cookie set with a Domain is another cookie than a host-only one: the removal names it.
+    assert!(removal.len() == 1 && removal[0].contains("Domain=example.com"), "{removal:?}");
+    assert!(set_cookies_named(&out, STAMP).iter().all(|c| !c.contains("Domain")), "the stamp stays host-only");
+}
+
+#[test]
+fn two_apps_under_one_key_show_one_person_two_tags() {
+    let person = |extra: Vec<(&str, rocket::figment::value::Value)>| {
+        let base = extra.iter().find(|(k, _)| *k == "base").and_then(|(_, v)| v.as_str().map(str::to_string));
+        let ping = format!("{}/ping", base.unwrap_or_else(|| "/session-security".into()));
+        let client = Client::tracked(app::rocket_with(SessionSecurity::fairing(), settings(extra))).expect("launches");
+        assert_eq!(sign_in(&client, "/").status(), Status::SeeOther);
+        let answer = client.post(ping).dispatch();
+        body_json(answer)["person"].as_str().expect("a person tag").to_string()
+    };
+    let (crm, crm_again) = (person(vec![]), person(vec![]));
+    assert_eq!(crm, crm_again, "stable for one app");
+    assert_ne!(crm, person(vec![("base", "/other-app".into())]));
+    assert_ne!(crm, person(vec![("cookie_name", "other_app_stamp".into())]));
 }
