@@ -20,7 +20,8 @@
 // Server: POST {pingUrl}?idle_for=<seconds idle here> answers about the session:
 //   200 {state: 'active', idle_for, warn_after, expire_after, person} (the server's own idle
 //   time and the person's timeouts, in seconds; person: an opaque id of who is signed in, or
-//   null), 401 {state: 'expired'}, or 401 {state: 'anonymous'} (nobody signed in).
+//   null), 401 {state: 'expired', reason: 'idle' | 'absolute' | 'invalid'} (missing or unknown:
+//   'invalid'), or 401 {state: 'anonymous'} (nobody signed in: signed out elsewhere).
 //   Anything else is no answer about the session, and never taken as one: the server may not
 //   have seen the ping at all. A failure, of three kinds: 'refused', an HTTP answer of another
 //   status (403 {error} from the cross-site check, e.g. behind a proxy that drops Origin or
@@ -39,10 +40,12 @@
 //                   HTTP answer), error (the body's error text, if any)}
 //   warnAfterMs, expireAfterMs  the timeouts; the server's per-person values win
 //   signedOutAt     when a tab expired or signed out (0: never)
+//   reason          why: 'idle' | 'absolute' | 'invalid' | 'signed-out'
 //   person, personAt  who the server last said is signed in ('' unknown), and when
 // Tabs merge it by keeping the newest of each time; failures, failure and the timeouts come
-// with the newest lastAnswer. A time ahead of this tab's clock by more than a second (junk, or
-// a clock set back since the other tab wrote it) is ignored.
+// with the newest lastAnswer, reason with the newest signedOutAt. A time ahead of this tab's
+// clock by more than a second (junk, or a clock set back since the other tab wrote it) is
+// ignored.
 //
 // Between tabs (same script version on both ends, so the format is free to change). Every
 // name holds the ping URL, so two apps on one origin (different bases) never mix:
@@ -63,17 +66,20 @@
 //   window.sessionSecurity.activity()  count activity now (e.g. while media plays)
 //   window.sessionSecurity.extend()    ask the server to extend; a Promise of true while signed in
 //   window.sessionSecurity.signOut()   sign out every tab through the logout URL
-//   window.sessionSecurity.expired()   the server said the session is over (e.g. an API call
-//                                      got the crate's JSON 401): every tab ends as on expiry
+//   window.sessionSecurity.expired(reason)  the server said the session is over (e.g. an API
+//                                      call got the crate's JSON 401; reason 'idle', 'absolute',
+//                                      'signed-out', else 'invalid'): every tab ends as on expiry
 //   window.sessionSecurity.handleResponse(response)  a Promise of true (and expired() called)
 //                                      when a fetch Response is the crate's JSON 401
-//                                      ({"error": "session_expired" | "not_signed_in"}); the
-//                                      response body stays readable
+//                                      ({"error": "session_expired", "reason"} or
+//                                      {"error": "not_signed_in"}); the response body stays readable
 //   events on document, in every tab:
 //   'session-security:warn' (detail.secondsLeft; when the warning opens, and again whenever its
 //     deadline moves), 'session-security:extend' (the warning closed on activity),
-//   'session-security:expire' (the session is over: expiry, sign-out, or another person
-//     signed in),
+//   'session-security:expire' (the session is over; detail.reason: 'idle' | 'absolute' |
+//     'invalid' as the server says, 'idle' too for a local expiry without any answer,
+//     'signed-out' (signOut(), "Sign out now", or the server knows nobody), 'other-person'
+//     (someone else signed in); a tab that ends because another did gives the same reason),
 //   'session-security:unreachable' (a ping failed, in whichever tab; detail {reason: 'refused' |
 //     'failed' | 'timeout', status}; the console warns once per run of failures),
 //   'session-security:reachable' (a ping got an answer again after failures).
@@ -95,6 +101,12 @@
   const LEASE_RENEW_MS = 2000
   const LEASE_CONFIRM_MS = 500
 
+  // Why a session ended, as the server (or the page, through expired()) or another tab says;
+  // anything else is 'invalid'.
+  function knownReason(why) {
+    return /^(idle|absolute|signed-out)$/.test(why) ? why : 'invalid'
+  }
+
   function Core(config, env) {
     const ui = env.ui
     const now = env.now
@@ -108,6 +120,7 @@
     let warnAfterMs = config.warnAfter * 1000
     let expireAfterMs = config.expireAfter * 1000
     let signedOutAt = 0
+    let reason = ''
     let failures = 0
     let failure = null
     let person = pagePerson
@@ -146,7 +159,7 @@
     }
 
     function snapshot() {
-      return {lastActivity, serverActivity, lastAnswer, warnAfterMs, expireAfterMs, signedOutAt, failures, failure, person, personAt}
+      return {lastActivity, serverActivity, lastAnswer, warnAfterMs, expireAfterMs, signedOutAt, reason, failures, failure, person, personAt}
     }
 
     function share() {
@@ -217,10 +230,15 @@
           expireAfterMs = other.expireAfterMs
         }
       }
+      // Why it ended comes with the newest sign-out.
+      const endedAt = usable('signedOutAt')
+      if (endedAt !== null && endedAt > signedOutAt) {
+        signedOutAt = endedAt
+        reason = knownReason(other.reason)
+      }
       lastActivity = newer(lastActivity, 'lastActivity')
       serverActivity = newer(serverActivity, 'serverActivity')
       lastAnswer = newer(lastAnswer, 'lastAnswer')
-      signedOutAt = newer(signedOutAt, 'signedOutAt')
       const otherPersonAt = usable('personAt')
       if (otherPersonAt !== null && otherPersonAt > personAt && typeof other.person === 'string') {
         person = other.person
@@ -387,10 +405,14 @@
         leaveForAnotherPerson()
         return
       }
-      // Over, by the server's word; without an answer, once the local idle time reaches
-      // expireAfter.
-      if (answer.state === 'expired' || answer.state === 'anonymous' || (!active && time - lastActivity >= expireAfterMs)) {
-        expire(false)
+      // Over, by the server's word (anonymous: nobody signed in, e.g. signed out elsewhere).
+      if (answer.state === 'expired' || answer.state === 'anonymous') {
+        expire(false, answer.state === 'expired' ? knownReason(answer.reason) : 'signed-out')
+        return
+      }
+      // Without an answer, once the local idle time reaches expireAfter.
+      if (!active && time - lastActivity >= expireAfterMs) {
+        expire(false, 'idle')
         return
       }
       if (active) {
@@ -428,9 +450,9 @@
       shownDeadline = null
     }
 
-    // The session ended: here (recorded and shared) or in another tab (fromOtherTab). False
-    // if it had ended already.
-    function end(fromOtherTab) {
+    // The session ended: here, for a reason (recorded and shared), or in another tab
+    // (fromOtherTab; its reason came with its signedOutAt). False if it had ended already.
+    function end(fromOtherTab, why) {
       if (signedOut) {
         return false
       }
@@ -438,15 +460,16 @@
       stopTimers()
       if (!fromOtherTab) {
         signedOutAt = now()
+        reason = why
         share()
       }
       return true
     }
 
-    function expire(fromOtherTab) {
-      if (end(fromOtherTab)) {
+    function expire(fromOtherTab, why) {
+      if (end(fromOtherTab, why)) {
         // true: the tab stays, covered, to keep unsaved input.
-        covered = ui.expire(fromOtherTab) === true
+        covered = ui.expire(fromOtherTab, reason) === true
       }
     }
 
@@ -560,13 +583,13 @@
       arm,
       wake,
       restore,
-      // The server said the session is over (an API answer): as an expiry here.
-      expired() {
-        expire(false)
+      // The server said the session is over (an API answer): as an expiry here, for its reason.
+      expired(why) {
+        expire(false, knownReason(why))
       },
       // This tab signs out: recorded and shared; the tab layer navigates.
       signOut() {
-        end(false)
+        end(false, 'signed-out')
       },
       // A message from another tab.
       merge(other) {
@@ -782,10 +805,10 @@
   }
 
   // The session is over for this page: nothing of it stays in sight.
-  function endPage() {
+  function endPage(reason) {
     ui.hide(true)
     ui.veil(true)
-    emit('expire')
+    emit('expire', {reason})
   }
 
   // What the core shows.
@@ -839,8 +862,8 @@
         cover.hidden = true
       }
     },
-    expire(fromOtherTab) {
-      endPage()
+    expire(fromOtherTab, reason) {
+      endPage(reason)
       // Unsaved input: the tab stays (true, to the core) under the cover, or just veiled if the
       // page has none, rather than lose it.
       if (config.keepUnsavedForms === 'true' && hasUnsavedInput()) {
@@ -857,7 +880,7 @@
     },
     // Someone else signed in: drafts discarded, no way back to this page (no next).
     leave() {
-      endPage()
+      endPage('other-person')
       for (const form of [...doc.forms]) {
         form.reset()
       }
@@ -871,9 +894,9 @@
   // Odd markup must not stop the core: a UI error is logged, never thrown.
   for (const name of Object.keys(ui)) {
     const callback = ui[name]
-    ui[name] = argument => {
+    ui[name] = (...args) => {
       try {
-        return callback(argument)
+        return callback(...args)
       } catch (error) {
         console.warn('session-security:', error)
         return false
@@ -930,7 +953,7 @@
   function signOut() {
     leaving = true
     core.signOut()
-    endPage()
+    endPage('signed-out')
     if (/^post$/i.test(config.logoutMethod)) {
       const form = doc.body.appendChild(doc.createElement('form'))
       form.method = 'post'
@@ -941,17 +964,14 @@
     }
   }
 
-  function expired() {
-    core.expired()
-  }
-
   // A Response is read through a clone, so the page can still read its body.
   async function handleResponse(response) {
     try {
       const body = response.status === 401 ? await response.clone().json() : null
-      const ours = body?.error === 'session_expired' || body?.error === 'not_signed_in'
+      const error = body?.error
+      const ours = error === 'session_expired' || error === 'not_signed_in'
       if (ours) {
-        expired()
+        core.expired(error === 'session_expired' ? body.reason : 'signed-out')
       }
       return ours
     } catch (error) {
@@ -1021,5 +1041,5 @@
   }
   stay?.addEventListener('click', () => core.extend())
   signOutButton?.addEventListener('click', signOut)
-  window.sessionSecurity = {activity: core.noteActivity, extend: core.extend, signOut, expired, handleResponse}
+  window.sessionSecurity = {activity: core.noteActivity, extend: core.extend, signOut, expired: core.expired, handleResponse}
 })()

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// 4.5 KiB: past 4 KiB since the client stopped taking a failed ping for an answer (issue 14:
-/// retries with backoff, events, the dialog's unreached text).
+/// retries with backoff, events, the dialog's unreached text, why a session ended).
 const BUDGET: usize = 4608;
 
 /// Prints past the test harness's output capture, so a skip shows in `cargo test`.

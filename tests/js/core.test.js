@@ -19,7 +19,7 @@ const flush = () => new Promise(r => setImmediate(r))
 
 function world({up = true} = {}) {
   const w = {t: T0, timers: new Map(), id: 0, tabs: [], shared: null, pings: [], up}
-  w.server = {stamp: T0, expired: false, W, E, status: null, hang: false, person: PERSON}
+  w.server = {stamp: T0, expired: false, reason: 'idle', W, E, status: null, hang: false, person: PERSON}
   const sec = ms => Math.floor(ms / 1000) * 1000 // the server stores whole seconds
   w.visit = () => { if (!w.server.expired) w.server.stamp = sec(w.t) } // a request from elsewhere
   w.fetch = (tab, url, opts) => {
@@ -31,7 +31,7 @@ function world({up = true} = {}) {
     // A request that hangs until it is aborted.
     if (sv.hang) return new Promise((resolve, reject) => opts.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))
     if (sv.status) return res(sv.status, sv.body ?? (sv.status === 200 ? '<html>login</html>' : {error: 'x'}))
-    if (sv.expired || w.t - sv.stamp >= sv.E * 1000) { sv.expired = true; return res(401, {state: 'expired'}) }
+    if (sv.expired || w.t - sv.stamp >= sv.E * 1000) { sv.expired = true; return res(401, {state: 'expired', reason: sv.reason}) }
     const n = Number(u.searchParams.get('idle_for'))
     sv.stamp = Math.max(sv.stamp, sec(w.t - n * 1000))
     return res(200, {state: 'active', idle_for: Math.floor((w.t - sv.stamp) / 1000), warn_after: sv.W, expire_after: sv.E, person: sv.person})
@@ -78,7 +78,7 @@ function world({up = true} = {}) {
         show(d) { if (tab.shown === null) tab.log.push(['show', w.t]); tab.shown = d; tab.shows.push(d) },
         hide() { if (tab.shown !== null) tab.log.push(['hide', w.t]); tab.shown = null },
         veil(v) { tab.veiled = !!v },
-        expire(remote) { tab.dead = {remote: !!remote, t: w.t}; tab.log.push(['expire', w.t]); tab.veiled = true; tab.shown = null; return tab.covered },
+        expire(remote, reason) { tab.dead = {remote: !!remote, t: w.t, reason}; tab.log.push(['expire', w.t]); tab.veiled = true; tab.shown = null; return tab.covered },
         unreached(on) { tab.unreached = on },
         unreachable(failure) { tab.failures.push({t: w.t, reason: failure.reason, status: failure.status}) },
         reachable() { tab.reachable++ },
@@ -139,7 +139,7 @@ test('expires at E on 401, never asking early, with exactly two pings per idle c
   await w.advance(1)
   assert.equal(w.pings.length, 2)
   assert.equal(w.pings[1].t, T0 + E * 1000 + 250)
-  assert.deepEqual(a.dead, {remote: false, t: T0 + E * 1000 + 250})
+  assert.deepEqual(a.dead, {remote: false, t: T0 + E * 1000 + 250, reason: 'idle'})
   assert.ok(a.core.state().signedOutAt >= a.core.state().lastActivity, 'shared state says signed out')
   await w.advance(60_000)
   assert.equal(w.pings.length, 2, 'no pings after expiry')
@@ -157,7 +157,7 @@ test('unreachable server: warns, retries, and expires on the local clock when id
   assert.equal(a.dead, null)
   await w.advance(1)
   assert.deepEqual(w.pings.map(p => p.t - T0), [W * 1000, W * 1000 + 2000, E * 1000], 'asked once more at E')
-  assert.deepEqual(a.dead, {remote: false, t: T0 + E * 1000}, 'expired: local idle >= E, no answer')
+  assert.deepEqual(a.dead, {remote: false, t: T0 + E * 1000, reason: 'idle'}, 'expired: local idle >= E, no answer')
 })
 
 test('unreachable server while active: the warning counts down to the server\'s deadline, no local expiry', async () => {
@@ -185,21 +185,25 @@ test('403, 500 and a non-JSON 200 are treated as unreachable', async () => {
   }
 })
 
-test('a 401 with state expired or anonymous expires; anything else is a failure', async () => {
-  for (const [status, body, dies] of [
-    [401, {state: 'anonymous'}, true],
-    [401, {state: 'expired'}, true],
-    [401, {error: 'not_signed_in'}, false],
-    [200, {state: 'expired'}, false],
-    [200, {state: 'anonymous'}, false],
-    [200, {hello: 1}, false],
+test('a 401 with state expired or anonymous expires, for its reason; anything else is a failure', async () => {
+  for (const [status, body, reason] of [
+    [401, {state: 'anonymous'}, 'signed-out'],
+    [401, {state: 'expired', reason: 'idle'}, 'idle'],
+    [401, {state: 'expired', reason: 'absolute'}, 'absolute'],
+    [401, {state: 'expired', reason: 'invalid'}, 'invalid'],
+    [401, {state: 'expired'}, 'invalid'],
+    [401, {state: 'expired', reason: 'other-person'}, 'invalid'],
+    [401, {error: 'not_signed_in'}, null],
+    [200, {state: 'expired', reason: 'idle'}, null],
+    [200, {state: 'anonymous'}, null],
+    [200, {hello: 1}, null],
   ]) {
     const label = `${status} ${JSON.stringify(body)}`
     const w = world(), a = w.tab()
     w.fetch = () => Promise.resolve({status, ok: status === 200, json: () => Promise.resolve(body)})
     await w.advance(W * 1000)
-    assert.deepEqual(a.dead, dies ? {remote: false, t: T0 + W * 1000} : null, label)
-    assert.deepEqual(a.failures, dies ? [] : [{t: T0 + W * 1000, reason: 'failed', status}], label)
+    assert.deepEqual(a.dead, reason && {remote: false, t: T0 + W * 1000, reason}, label)
+    assert.deepEqual(a.failures, reason ? [] : [{t: T0 + W * 1000, reason: 'failed', status}], label)
   }
 })
 
@@ -367,7 +371,7 @@ test('sign-out in one tab signs out the others', async () => {
   a.core.signOut()
   await w.advance(0)
   assert.equal(a.dead, null, 'the signing-out tab navigates itself')
-  assert.deepEqual(b.dead, {remote: true, t: w.t})
+  assert.deepEqual(b.dead, {remote: true, t: w.t, reason: 'signed-out'})
   await w.advance(60_000)
   assert.equal(w.pings.length, 0)
 })
@@ -510,8 +514,8 @@ test('expired(): the page\'s own API call got the crate\'s 401; every tab ends a
   await w.advance(1500)
   a.core.expired()
   await w.advance(0)
-  assert.deepEqual(a.dead, {remote: false, t: w.t})
-  assert.deepEqual(b.dead, {remote: true, t: w.t})
+  assert.deepEqual(a.dead, {remote: false, t: w.t, reason: 'invalid'}, 'no reason given: invalid')
+  assert.deepEqual(b.dead, {remote: true, t: w.t, reason: 'invalid'})
   await w.advance(60_000)
   assert.equal(w.pings.length, 0, 'no pings once expired')
 })
@@ -746,4 +750,55 @@ test('while pings fail, activity waits for the retries; Stay signed in asks at o
   await w.advance(1)
   assert.deepEqual(w.pings.map(p => p.t - T0), [5000, 7000, 9000, 17_000])
   assert.equal(a.warns.length, 1)
+})
+
+// Why the session ended, in the expire call (the tab layer puts it in the event's detail).
+test('the server\'s reason reaches every tab: the tabs that end because one did give the same reason', async () => {
+  for (const reason of ['idle', 'absolute', 'invalid']) {
+    const w = world(), tabs = [w.tab(), w.tab(), w.tab({lead: false})]
+    Object.assign(w.server, {expired: true, reason})
+    await w.advance(W * 1000)
+    assert.deepEqual(tabs.map(t => t.dead), [
+      {remote: false, t: T0 + W * 1000, reason},
+      {remote: true, t: T0 + W * 1000, reason},
+      {remote: true, t: T0 + W * 1000, reason},
+    ], reason)
+  }
+  const w = world(), a = w.tab(), b = w.tab()
+  w.server.expired = 'anonymous'
+  w.fetch = () => Promise.resolve({status: 401, ok: false, json: () => Promise.resolve({state: 'anonymous'})})
+  await w.advance(W * 1000)
+  assert.deepEqual([a.dead.reason, b.dead.reason], ['signed-out', 'signed-out'], 'nobody signed in: signed out elsewhere')
+})
+
+test('expired(reason): the page\'s API answer says why; every tab gives it', async () => {
+  for (const [given, reason] of [['absolute', 'absolute'], ['idle', 'idle'], ['signed-out', 'signed-out'], ['other-person', 'invalid'], [undefined, 'invalid']]) {
+    const w = world(), a = w.tab(), b = w.tab()
+    await w.advance(1500)
+    a.core.expired(given)
+    await w.advance(0)
+    assert.deepEqual([a.dead, b.dead], [{remote: false, t: w.t, reason}, {remote: true, t: w.t, reason}], String(given))
+  }
+})
+
+test('the reason is merged with the newest signedOutAt; an unknown one reads as invalid', async () => {
+  const w = world(), a = w.tab()
+  await w.advance(2000)
+  a.core.noteActivity()
+  await w.advance(1000)
+  const base = a.core.state()
+  a.core.merge({...base, signedOutAt: T0 + 1000, reason: 'absolute'}) // before the last activity
+  assert.equal(a.dead, null)
+  assert.equal(a.core.state().reason, 'absolute')
+  a.core.merge({...base, signedOutAt: T0 + 500, reason: 'idle'}) // older: not taken
+  assert.equal(a.core.state().reason, 'absolute')
+  assert.equal(a.core.state().signedOutAt, T0 + 1000)
+  a.core.merge({...base, signedOutAt: w.t, reason: '<junk>'})
+  assert.deepEqual(a.dead, {remote: true, t: w.t, reason: 'invalid'})
+})
+
+test('a local expiry without any answer gives idle, in every tab', async () => {
+  const w = world({up: false}), a = w.tab(), b = w.tab()
+  await w.advance(E * 1000)
+  assert.deepEqual([a.dead, b.dead], [{remote: false, t: T0 + E * 1000, reason: 'idle'}, {remote: true, t: T0 + E * 1000, reason: 'idle'}])
 })

@@ -173,3 +173,44 @@ test('Stay signed in that does not reach the server: the dialog comes back with 
   assert.equal(a.unreached.hidden, true)
   assert.deepEqual(a.events.slice(4), [['extend', null], ['reachable', null]])
 })
+
+test('session-security:expire says why: the server\'s reason, in every tab', async () => {
+  for (const reason of ['idle', 'absolute', 'invalid']) {
+    const b = browser(), a = b.page(), other = b.page()
+    b.answer = () => [401, {state: 'expired', reason}]
+    await b.advance(5000)
+    assert.equal(b.pings.length, 1, 'the leader asked')
+    assert.deepEqual(a.events.at(-1), ['expire', {reason}])
+    assert.deepEqual(other.events.at(-1), ['expire', {reason}], `${reason}: the other tab, by its message`)
+    await b.advance(1000)
+    assert.deepEqual([a.went, other.went], [['/login?next=%2Fnotes'], ['/login?next=%2Fnotes']])
+  }
+  const b = browser(), a = b.page(), other = b.page()
+  b.answer = () => [401, {state: 'anonymous'}]
+  await b.advance(5000)
+  assert.deepEqual([a.events.at(-1), other.events.at(-1)], [['expire', {reason: 'signed-out'}], ['expire', {reason: 'signed-out'}]])
+})
+
+test('session-security:expire says why: Sign out now, handleResponse, another person', async () => {
+  let b = browser(), a = b.page(), other = b.page()
+  await b.advance(1000)
+  a.signout.dispatchEvent(new Event('click'))
+  await b.advance(0)
+  assert.deepEqual(a.went, ['/logout'])
+  assert.deepEqual([a.events, other.events], [[['expire', {reason: 'signed-out'}]], [['expire', {reason: 'signed-out'}]]])
+
+  for (const [body, reason] of [[{error: 'session_expired', reason: 'absolute'}, 'absolute'], [{error: 'session_expired'}, 'invalid'], [{error: 'not_signed_in'}, 'signed-out']]) {
+    b = browser(); a = b.page(); other = b.page()
+    await b.advance(1000)
+    const response = {status: 401, clone: () => ({json: () => Promise.resolve(body)})}
+    assert.equal(await a.api.handleResponse(response), true)
+    await b.advance(0)
+    assert.deepEqual([a.events, other.events], [[['expire', {reason}]], [['expire', {reason}]]], JSON.stringify(body))
+  }
+
+  b = browser(); a = b.page(); other = b.page()
+  b.answer = () => [200, {state: 'active', idle_for: 0, warn_after: 5, expire_after: 600, person: 'p-bob'}]
+  await b.advance(5000)
+  assert.deepEqual(a.events, [['expire', {reason: 'other-person'}]])
+  assert.deepEqual(a.went, ['/login'], 'no way back to the page')
+})
