@@ -30,6 +30,9 @@ pub struct Texts {
     pub stay: &'static str,
     /// The button that signs out at once.
     pub sign_out: &'static str,
+    /// Shown in the warning when the person's request to stay signed in (or other activity)
+    /// did not reach the server, while the script keeps trying.
+    pub unreached: &'static str,
     /// Heading of the cover shown over a page kept for its unsaved input.
     pub cover_title: &'static str,
     /// Explanation on the cover.
@@ -158,6 +161,7 @@ static EN: Texts = Texts {
     seconds: &[("one", "{n} second"), ("other", "{n} seconds")],
     stay: "Stay signed in",
     sign_out: "Sign out now",
+    unreached: "Your request did not reach the server. Trying again…",
     cover_title: "You have been signed out",
     cover_message: "What you typed on this page is kept: sign in again in another tab, then come back here. If someone else signs in, it is discarded.",
     cover_link: "Open the sign-in page in a new tab",
@@ -171,6 +175,7 @@ static FR: Texts = Texts {
     seconds: &[("one", "{n} seconde"), ("many", "{n} de secondes"), ("other", "{n} secondes")],
     stay: "Rester connecté",
     sign_out: "Se déconnecter",
+    unreached: "Votre demande n’a pas atteint le serveur. Nouvelle tentative…",
     cover_title: "Vous avez été déconnecté",
     cover_message: "Ce que vous avez saisi sur cette page est conservé : reconnectez-vous dans un autre onglet, puis revenez ici. Si quelqu’un d’autre se connecte, il est effacé.",
     cover_link: "Ouvrir la page de connexion dans un nouvel onglet",
@@ -184,6 +189,7 @@ static DE: Texts = Texts {
     seconds: &[("one", "{n} Sekunde"), ("other", "{n} Sekunden")],
     stay: "Angemeldet bleiben",
     sign_out: "Jetzt abmelden",
+    unreached: "Ihre Anfrage hat den Server nicht erreicht. Erneuter Versuch …",
     cover_title: "Sie wurden abgemeldet",
     cover_message: "Ihre Eingaben auf dieser Seite bleiben erhalten: Melden Sie sich in einem anderen Tab erneut an und kehren Sie dann hierher zurück. Meldet sich jemand anderes an, werden sie verworfen.",
     cover_link: "Anmeldeseite in neuem Tab öffnen",
@@ -197,6 +203,7 @@ static ES: Texts = Texts {
     seconds: &[("one", "{n} segundo"), ("many", "{n} de segundos"), ("other", "{n} segundos")],
     stay: "Mantener la sesión",
     sign_out: "Cerrar sesión ahora",
+    unreached: "Su solicitud no ha llegado al servidor. Volviendo a intentarlo…",
     cover_title: "Se ha cerrado su sesión",
     cover_message: "Lo que escribió en esta página se conserva: vuelva a iniciar sesión en otra pestaña y regrese aquí. Si otra persona inicia sesión, se descarta.",
     cover_link: "Abrir la página de inicio de sesión en una pestaña nueva",
@@ -210,6 +217,7 @@ static IT: Texts = Texts {
     seconds: &[("one", "{n} secondo"), ("many", "{n} di secondi"), ("other", "{n} secondi")],
     stay: "Resta connesso",
     sign_out: "Esci ora",
+    unreached: "La tua richiesta non ha raggiunto il server. Nuovo tentativo in corso…",
     cover_title: "Sei stato disconnesso",
     cover_message: "Ciò che hai scritto in questa pagina viene conservato: accedi di nuovo in un’altra scheda, poi torna qui. Se accede un’altra persona, viene eliminato.",
     cover_link: "Apri la pagina di accesso in una nuova scheda",
@@ -223,6 +231,7 @@ static PT: Texts = Texts {
     seconds: &[("one", "{n} segundo"), ("many", "{n} de segundos"), ("other", "{n} segundos")],
     stay: "Manter sessão",
     sign_out: "Terminar sessão",
+    unreached: "O seu pedido não chegou ao servidor. A tentar novamente…",
     cover_title: "A sua sessão foi terminada",
     cover_message: "O que escreveu nesta página é guardado: inicie sessão novamente noutro separador e volte aqui. Se outra pessoa iniciar sessão, é descartado.",
     cover_link: "Abrir a página de início de sessão num novo separador",
@@ -236,6 +245,7 @@ static NL: Texts = Texts {
     seconds: &[("one", "{n} seconde"), ("other", "{n} seconden")],
     stay: "Aangemeld blijven",
     sign_out: "Nu afmelden",
+    unreached: "Uw verzoek heeft de server niet bereikt. Er wordt opnieuw geprobeerd…",
     cover_title: "U bent afgemeld",
     cover_message: "Wat u op deze pagina hebt ingevuld, blijft bewaard: meld u opnieuw aan in een ander tabblad en kom dan hier terug. Meldt iemand anders zich aan, dan wordt het verwijderd.",
     cover_link: "Aanmeldpagina openen in een nieuw tabblad",
@@ -249,6 +259,7 @@ static PL: Texts = Texts {
     seconds: &[("one", "{n} sekunda"), ("few", "{n} sekundy"), ("many", "{n} sekund"), ("other", "{n} sekundy")],
     stay: "Nie wylogowuj",
     sign_out: "Wyloguj teraz",
+    unreached: "Twoje żądanie nie dotarło do serwera. Ponawianie próby…",
     cover_title: "Zostałeś wylogowany",
     cover_message: "To, co wpisano na tej stronie, zostanie zachowane: zaloguj się ponownie w innej karcie i wróć tutaj. Jeśli zaloguje się ktoś inny, zostanie to usunięte.",
     cover_link: "Otwórz stronę logowania w nowej karcie",
@@ -262,6 +273,7 @@ static CS: Texts = Texts {
     seconds: &[("one", "{n} sekunda"), ("few", "{n} sekundy"), ("many", "{n} sekundy"), ("other", "{n} sekund")],
     stay: "Zůstat přihlášen",
     sign_out: "Odhlásit se",
+    unreached: "Váš požadavek nedorazil na server. Zkoušíme to znovu…",
     cover_title: "Byli jste odhlášeni",
     cover_message: "Co jste na této stránce zadali, zůstane zachováno: přihlaste se znovu v jiné kartě a vraťte se sem. Pokud se přihlásí někdo jiný, bude to zahozeno.",
     cover_link: "Otevřít přihlašovací stránku v nové kartě",
@@ -275,6 +287,7 @@ static JA: Texts = Texts {
     seconds: &[("other", "{n} 秒")],
     stay: "サインインを続ける",
     sign_out: "今すぐサインアウト",
+    unreached: "リクエストがサーバーに届きませんでした。再試行しています…",
     cover_title: "サインアウトされました",
     cover_message: "このページの入力内容は保持されています。別のタブで再度サインインしてから、ここに戻ってください。別の人がサインインした場合は破棄されます。",
     cover_link: "新しいタブでサインインページを開く",
@@ -389,9 +402,17 @@ mod tests {
         for &language in Language::ALL {
             let t = language.texts();
             assert_eq!(Language::from_tag(t.tag), Some(language));
-            for text in
-                [t.title, t.message, t.time_left, t.stay, t.sign_out, t.cover_title, t.cover_message, t.cover_link]
-            {
+            for text in [
+                t.title,
+                t.message,
+                t.time_left,
+                t.stay,
+                t.sign_out,
+                t.unreached,
+                t.cover_title,
+                t.cover_message,
+                t.cover_link,
+            ] {
                 assert!(!text.trim().is_empty(), "{}", t.tag);
             }
             assert!(t.seconds.iter().any(|(c, _)| *c == "other"), "{}", t.tag);

@@ -17,21 +17,35 @@
 //   config as data-* attributes): the dialog and its countdown, activity listeners, the
 //   leader election and the messages between tabs.
 //
-// Server: POST {pingUrl}?idle_for=<seconds idle here> answers
-//   {state: 'active', idle_for, warn_after, expire_after, person} (the server's own idle time
-//   and the person's timeouts, in seconds; person: an opaque id of who is signed in, or null),
-//   or 401 with {state: 'expired' | 'anonymous'}.
+// Server: POST {pingUrl}?idle_for=<seconds idle here> answers about the session:
+//   200 {state: 'active', idle_for, warn_after, expire_after, person} (the server's own idle
+//   time and the person's timeouts, in seconds; person: an opaque id of who is signed in, or
+//   null), 401 {state: 'expired', reason: 'idle' | 'absolute' | 'invalid'} (missing or unknown:
+//   'invalid'), or 401 {state: 'anonymous'} (nobody signed in: signed out elsewhere).
+//   Anything else is no answer about the session, and never taken as one: the server may not
+//   have seen the ping at all. A failure, of three kinds: 'refused', an HTTP answer of another
+//   status (403 {error} from the cross-site check, e.g. behind a proxy that drops Origin or
+//   Host; 400; 5xx); 'failed', a network error, or a 200 or 401 without the answer (not JSON);
+//   'timeout', no answer within PING_TIMEOUT_MS. Then serverActivity stays where the server
+//   last put it, the activity since stays to be reported, and the ping is retried with backoff
+//   (see nextCheckAt); without any answer, a tab expires once its local idle time reaches
+//   expireAfter.
 //
 // Shared state (Core's state), the same in every tab; times in ms since the epoch:
 //   lastActivity    the person's last activity, in any tab
-//   serverActivity  the last activity the server confirmed (now - its idle_for; the local
-//                   one while it is unreachable)
+//   serverActivity  the last activity the server confirmed (now - its idle_for)
 //   lastAnswer      when the last ping settled, answered or not
+//   failures, failure  how many pings in a row failed (0: the last one got an answer), and the
+//                   last failure: {reason: 'refused' | 'failed' | 'timeout', status (0: no
+//                   HTTP answer), error (the body's error text, if any)}
 //   warnAfterMs, expireAfterMs  the timeouts; the server's per-person values win
 //   signedOutAt     when a tab expired or signed out (0: never)
+//   reason          why: 'idle' | 'absolute' | 'invalid' | 'signed-out'
 //   person, personAt  who the server last said is signed in ('' unknown), and when
-// Tabs merge it by keeping the newest of each time. A time ahead of this tab's clock by more
-// than a second (junk, or a clock set back since the other tab wrote it) is ignored.
+// Tabs merge it by keeping the newest of each time; failures, failure and the timeouts come
+// with the newest lastAnswer, reason with the newest signedOutAt. A time ahead of this tab's
+// clock by more than a second (junk, or a clock set back since the other tab wrote it) is
+// ignored.
 //
 // Between tabs (same script version on both ends, so the format is free to change). Every
 // name holds the ping URL, so two apps on one origin (different bases) never mix:
@@ -52,16 +66,25 @@
 //   window.sessionSecurity.activity()  count activity now (e.g. while media plays)
 //   window.sessionSecurity.extend()    ask the server to extend; a Promise of true while signed in
 //   window.sessionSecurity.signOut()   sign out every tab through the logout URL
-//   window.sessionSecurity.expired()   the server said the session is over (e.g. an API call
-//                                      got the crate's JSON 401): every tab ends as on expiry
+//   window.sessionSecurity.expired(reason)  the server said the session is over (e.g. an API
+//                                      call got the crate's JSON 401; reason 'idle', 'absolute',
+//                                      'signed-out', else 'invalid'): every tab ends as on expiry
 //   window.sessionSecurity.handleResponse(response)  a Promise of true (and expired() called)
 //                                      when a fetch Response is the crate's JSON 401
-//                                      ({"error": "session_expired" | "not_signed_in"}); the
-//                                      response body stays readable
-//   events on document: 'session-security:warn' (detail.secondsLeft; when the warning opens,
-//   and again whenever its deadline moves), 'session-security:extend' (the warning closed on
-//   activity), 'session-security:expire' (the session is over: expiry, sign-out, or another
-//   person signed in).
+//                                      ({"error": "session_expired", "reason"} or
+//                                      {"error": "not_signed_in"}); the response body stays readable
+//   events on document, in every tab:
+//   'session-security:warn' (detail.secondsLeft; when the warning opens, and again whenever its
+//     deadline moves), 'session-security:extend' (the warning closed on activity),
+//   'session-security:expire' (the session is over; detail.reason: 'idle' | 'absolute' |
+//     'invalid' as the server says, 'idle' too for a local expiry without any answer,
+//     'signed-out' (signOut(), "Sign out now", or the server knows nobody), 'other-person'
+//     (someone else signed in); a tab that ends because another did gives the same reason),
+//   'session-security:unreachable' (a ping failed, in whichever tab; detail {reason: 'refused' |
+//     'failed' | 'timeout', status}; the console warns once per run of failures),
+//   'session-security:reachable' (a ping got an answer again after failures).
+//   The crate's dialog shows #session_security_unreached while the warning stands because the
+//   person's activity did not reach the server (it counts down to the server's deadline).
 //   Once the session is over, and while a page is checked with the server (restored from the
 //   back/forward cache, woken past the deadline), <html> has the class session_security_expired;
 //   the crate's stylesheet hides the page for it, a page without that stylesheet must do the same.
@@ -78,6 +101,12 @@
   const LEASE_RENEW_MS = 2000
   const LEASE_CONFIRM_MS = 500
 
+  // Why a session ended, as the server (or the page, through expired()) or another tab says;
+  // anything else is 'invalid'.
+  function knownReason(why) {
+    return /^(idle|absolute|signed-out)$/.test(why) ? why : 'invalid'
+  }
+
   function Core(config, env) {
     const ui = env.ui
     const now = env.now
@@ -91,6 +120,9 @@
     let warnAfterMs = config.warnAfter * 1000
     let expireAfterMs = config.expireAfter * 1000
     let signedOutAt = 0
+    let reason = ''
+    let failures = 0
+    let failure = null
     let person = pagePerson
     let personAt = pagePerson ? start : 0
     let timer = null
@@ -105,10 +137,17 @@
     let lastRevive = -Infinity
     // The deadline the warning shows; null while it does not.
     let shownDeadline = null
+    // The warning shows that the person's activity did not reach the server.
+    let shownUnreached = false
+    // The page was told of the failed pings up to this lastAnswer; told: and not yet that the
+    // server answers again.
+    let toldAt = 0
+    let told = false
 
-    // The warning stands once a ping settled at or after lastActivity + warnAfterMs.
+    // The warning stands once a ping settled at or after lastActivity + warnAfterMs. While pings
+    // fail, the server's idle time is what counts: the activity since did not reach it.
     function inWarning() {
-      return lastAnswer >= lastActivity + warnAfterMs
+      return lastAnswer >= Math.min(lastActivity, failures ? serverActivity : Infinity) + warnAfterMs
     }
 
     function idleSeconds() {
@@ -120,7 +159,7 @@
     }
 
     function snapshot() {
-      return {lastActivity, serverActivity, lastAnswer, warnAfterMs, expireAfterMs, signedOutAt, person, personAt}
+      return {lastActivity, serverActivity, lastAnswer, warnAfterMs, expireAfterMs, signedOutAt, reason, failures, failure, person, personAt}
     }
 
     function share() {
@@ -138,6 +177,9 @@
     }
 
     // When the next check is due:
+    // - the last ping failed: a retry, 2, 4, 8, 16 s after it, then every 30 s (a server or
+    //   proxy in trouble is not flooded), and at the latest when the local idle time reaches
+    //   expireAfter, to expire on time without an answer;
     // - warning shown: expiry, 250 ms after the server's own deadline, so that the server
     //   agrees (401) at the first ask: never early, two pings per idle cycle;
     // - activity the server has not heard of (beyond the 1 s of its whole-second stamps): a
@@ -147,7 +189,9 @@
     // otherwise cause a ping storm).
     function nextCheckAt() {
       let due
-      if (inWarning()) {
+      if (failures) {
+        due = Math.min(lastAnswer + Math.min(1000 * 2 ** failures, 30000), lastActivity + expireAfterMs)
+      } else if (inWarning()) {
         due = serverActivity + expireAfterMs + 250
       } else if (lastActivity > serverActivity + 1000) {
         due = serverActivity + warnAfterMs
@@ -172,20 +216,29 @@
         }
         return Math.min(value, time)
       }
-      // The timeouts come with the newest server answer; only a sane pair is taken.
       const newer = (current, key) => {
         const value = usable(key)
         return value !== null && value > current ? value : current
       }
+      // The timeouts and the failures come with the newest ping; only a sane pair is taken.
       const answeredAt = usable('lastAnswer')
-      if (answeredAt !== null && answeredAt > lastAnswer && other.warnAfterMs > 0 && other.expireAfterMs > other.warnAfterMs) {
-        warnAfterMs = other.warnAfterMs
-        expireAfterMs = other.expireAfterMs
+      if (answeredAt !== null && answeredAt > lastAnswer) {
+        failures = other.failures > 0 ? Number(other.failures) : 0
+        failure = other.failure
+        if (other.warnAfterMs > 0 && other.expireAfterMs > other.warnAfterMs) {
+          warnAfterMs = other.warnAfterMs
+          expireAfterMs = other.expireAfterMs
+        }
+      }
+      // Why it ended comes with the newest sign-out.
+      const endedAt = usable('signedOutAt')
+      if (endedAt !== null && endedAt > signedOutAt) {
+        signedOutAt = endedAt
+        reason = knownReason(other.reason)
       }
       lastActivity = newer(lastActivity, 'lastActivity')
       serverActivity = newer(serverActivity, 'serverActivity')
       lastAnswer = newer(lastAnswer, 'lastAnswer')
-      signedOutAt = newer(signedOutAt, 'signedOutAt')
       const otherPersonAt = usable('personAt')
       if (otherPersonAt !== null && otherPersonAt > personAt && typeof other.person === 'string') {
         person = other.person
@@ -241,10 +294,34 @@
         return
       }
       arm()
-      if (inWarning()) {
+      const warning = inWarning()
+      if (warning) {
         showWarning()
       } else {
         hideWarning()
+      }
+      const unreached = warning && failures > 0 && lastActivity > serverActivity + 1000
+      if (unreached !== shownUnreached) {
+        shownUnreached = unreached
+        ui.unreached(unreached)
+      }
+      tell()
+    }
+
+    // Tells the page of each failed ping, in every tab (the console once a run of failures),
+    // and that the server answers again.
+    function tell() {
+      if (failures && lastAnswer > toldAt) {
+        if (!told) {
+          // e.g. {reason: 'refused', status: 403, error: 'cross-site request: ...'}
+          console.warn('session-security: ping not answered, retrying:', failure)
+        }
+        told = true
+        toldAt = lastAnswer
+        ui.unreachable(failure)
+      } else if (!failures && told) {
+        told = false
+        ui.reachable()
       }
     }
 
@@ -258,7 +335,7 @@
     }
 
     // Asks the server. A ping that does not settle within PING_TIMEOUT_MS is aborted and
-    // counts as unreachable: without this, a hung request would stop every timer (none re-arms
+    // counts as a failure: without this, a hung request would stop every timer (none re-arms
     // while a ping is out) and could leave a page veiled for ever.
     function ping(idleFor) {
       clearTimeout(timer)
@@ -271,26 +348,40 @@
       const options = {method: 'POST', headers: {Accept: 'application/json'}, signal: controller.signal}
       return env.fetch(config.pingUrl + '?idle_for=' + idleFor, options)
         .then(readAnswer)
-        .catch(() => null)
+        .catch(() => ({reason: 'failed', status: 0}))
         .then(answer => {
           clearTimeout(timeout)
+          if (!answer.state && controller.signal.aborted) {
+            answer.reason = 'timeout'
+          }
           settle(answer)
         })
     }
 
-    // 401: expired. Any other error or a non-JSON answer: unreachable (null).
-    function readAnswer(response) {
-      if (response.status === 401) {
-        return {state: 'expired'}
+    // The server's answer about the session: 200 active, 401 expired or anonymous. Anything
+    // else is a failure, {reason, status, error}: 'refused' for another status (a cross-site
+    // check, a proxy, a server error), 'failed' for a 200 or 401 without the answer (a login
+    // page, a proxy's 401); error: the body's error text, if any.
+    async function readAnswer(response) {
+      const status = response.status
+      let body = null
+      try {
+        body = await response.json()
+      } catch (error) {
+        // Not JSON.
       }
-      return response.ok ? response.json() : null
+      const state = body?.state
+      if (status === 200 ? state === 'active' && body.idle_for >= 0 : status === 401 && (state === 'expired' || state === 'anonymous')) {
+        return body
+      }
+      return {reason: status === 200 || status === 401 ? 'failed' : 'refused', status, error: body?.error}
     }
 
     function settle(answer) {
       pingsInFlight -= 1
       adopt(env.load())
       const time = now()
-      const active = answer?.state === 'active' && answer.idle_for >= 0
+      const active = answer.state === 'active'
       if (active) {
         person = typeof answer.person === 'string' ? answer.person : ''
         personAt = time
@@ -314,28 +405,39 @@
         leaveForAnotherPerson()
         return
       }
-      const ended = answer?.state === 'expired' || answer?.state === 'anonymous'
-      // Unreachable (or an unknown answer): expired only once the local idle time reaches expireAfter.
-      if (ended || (!active && time - lastActivity >= expireAfterMs)) {
-        expire(false)
+      // Over, by the server's word (anonymous: nobody signed in, e.g. signed out elsewhere).
+      if (answer.state === 'expired' || answer.state === 'anonymous') {
+        expire(false, answer.state === 'expired' ? knownReason(answer.reason) : 'signed-out')
         return
       }
-      if (veiled && active) {
-        veiled = false
-        ui.veil(false)
+      // Without an answer, once the local idle time reaches expireAfter.
+      if (!active && time - lastActivity >= expireAfterMs) {
+        expire(false, 'idle')
+        return
       }
-      // The person's own timeouts replace the page's.
-      if (active && answer.warn_after > 0 && answer.expire_after > answer.warn_after) {
-        warnAfterMs = answer.warn_after * 1000
-        expireAfterMs = answer.expire_after * 1000
-      }
-      // Unreachable: the local clock stands in for the server's.
-      const seen = active ? time - answer.idle_for * 1000 : lastActivity
-      serverActivity = Math.max(serverActivity, seen)
-      // The server saw later activity (another device, a page load): adopt it. Its stamps are
-      // whole seconds, so only activity more than 1 s later counts.
-      if (seen > lastActivity + 1000) {
-        lastActivity = seen
+      if (active) {
+        failures = 0
+        if (veiled) {
+          veiled = false
+          ui.veil(false)
+        }
+        // The person's own timeouts replace the page's.
+        if (answer.warn_after > 0 && answer.expire_after > answer.warn_after) {
+          warnAfterMs = answer.warn_after * 1000
+          expireAfterMs = answer.expire_after * 1000
+        }
+        const seen = time - answer.idle_for * 1000
+        serverActivity = Math.max(serverActivity, seen)
+        // The server saw later activity (another device, a page load): adopt it. Its stamps are
+        // whole seconds, so only activity more than 1 s later counts.
+        if (seen > lastActivity + 1000) {
+          lastActivity = seen
+        }
+      } else {
+        // No answer about the session: the server saw nothing. serverActivity stays, the
+        // activity since stays to be reported, by a retry (see nextCheckAt).
+        failures += 1
+        failure = answer
       }
       lastAnswer = time
       share()
@@ -348,9 +450,9 @@
       shownDeadline = null
     }
 
-    // The session ended: here (recorded and shared) or in another tab (fromOtherTab). False
-    // if it had ended already.
-    function end(fromOtherTab) {
+    // The session ended: here, for a reason (recorded and shared), or in another tab
+    // (fromOtherTab; its reason came with its signedOutAt). False if it had ended already.
+    function end(fromOtherTab, why) {
       if (signedOut) {
         return false
       }
@@ -358,15 +460,16 @@
       stopTimers()
       if (!fromOtherTab) {
         signedOutAt = now()
+        reason = why
         share()
       }
       return true
     }
 
-    function expire(fromOtherTab) {
-      if (end(fromOtherTab)) {
+    function expire(fromOtherTab, why) {
+      if (end(fromOtherTab, why)) {
         // true: the tab stays, covered, to keep unsaved input.
-        covered = ui.expire(fromOtherTab) === true
+        covered = ui.expire(fromOtherTab, reason) === true
       }
     }
 
@@ -396,15 +499,18 @@
     }
 
     // "Stay signed in": activity now, shared at once (the warning goes in every tab), then told
-    // to the server. Resolves true if still signed in; signed out, it does not ask.
+    // to the server. Resolves true if still signed in; signed out, it does not ask. While pings
+    // fail, the warning stays until one gets through; and a person pressing it again and again
+    // asks at most once per 2 s, one ping at a time (else the next retry carries it).
     function extend() {
       if (signedOut) {
         return Promise.resolve(false)
       }
+      const ask = !failures || (pingsInFlight === 0 && now() >= lastAnswer + 2000)
       if (!veiled) {
         activeNow()
       }
-      return ping(idleSeconds()).then(() => !signedOut)
+      return (ask ? ping(idleSeconds()) : Promise.resolve()).then(() => !signedOut)
     }
 
     function activeNow() {
@@ -414,12 +520,13 @@
     }
 
     // At most one shared write per second. Veiled, the session may be over: no activity counts.
-    // During the warning, activity must reach the server: extend.
+    // During the warning, activity must reach the server: extend; while pings fail, the retries
+    // carry it (only "Stay signed in" asks sooner).
     function noteActivity() {
       if (signedOut || veiled || now() - lastActivity < 1000) {
         return
       }
-      if (inWarning()) {
+      if (inWarning() && !failures) {
         extend()
       } else {
         activeNow()
@@ -476,13 +583,13 @@
       arm,
       wake,
       restore,
-      // The server said the session is over (an API answer): as an expiry here.
-      expired() {
-        expire(false)
+      // The server said the session is over (an API answer): as an expiry here, for its reason.
+      expired(why) {
+        expire(false, knownReason(why))
       },
       // This tab signs out: recorded and shared; the tab layer navigates.
       signOut() {
-        end(false)
+        end(false, 'signed-out')
       },
       // A message from another tab.
       merge(other) {
@@ -602,6 +709,8 @@
   const counter = byId('counter')
   // Where screen readers hear the countdown (a polite live region in the dialog).
   const announcer = byId('announcer') || doc.createElement('p')
+  // "Your request did not reach the server": shown in the warning while pings fail.
+  const unreachedText = byId('unreached') || doc.createElement('p')
 
   // localStorage may be missing, full or hold junk: then tabs share less, nothing breaks.
   function readStore(key) {
@@ -641,6 +750,9 @@
   let counterTimer = null
   let deadline = 0
   let secondsShown = null
+  // The unreached text is to be announced: at the next render, once the dialog shows (a live
+  // region that appears along with its text may not be read out).
+  let announceUnreached = false
   // The tab navigates away on purpose: no beforeunload prompt.
   let leaving = false
   let lastInputAt = -Infinity
@@ -681,6 +793,10 @@
       }
     }
     secondsShown = seconds
+    if (announceUnreached) {
+      announceUnreached = false
+      announcer.textContent = unreachedText.textContent
+    }
   }
 
   function goToLogin(url, delayMs) {
@@ -689,10 +805,10 @@
   }
 
   // The session is over for this page: nothing of it stays in sight.
-  function endPage() {
+  function endPage(reason) {
     ui.hide(true)
     ui.veil(true)
-    emit('expire')
+    emit('expire', {reason})
   }
 
   // What the core shows.
@@ -729,14 +845,25 @@
         emit('extend')
       }
     },
+    // Whether the warning says that the person's activity did not reach the server.
+    unreached(shown) {
+      unreachedText.hidden = !shown
+      announceUnreached = shown
+    },
+    unreachable(failure) {
+      emit('unreachable', {reason: failure.reason, status: failure.status})
+    },
+    reachable() {
+      emit('reachable')
+    },
     veil(veiled) {
       doc.documentElement.classList.toggle('session_security_expired', veiled)
       if (cover && !veiled) {
         cover.hidden = true
       }
     },
-    expire(fromOtherTab) {
-      endPage()
+    expire(fromOtherTab, reason) {
+      endPage(reason)
       // Unsaved input: the tab stays (true, to the core) under the cover, or just veiled if the
       // page has none, rather than lose it.
       if (config.keepUnsavedForms === 'true' && hasUnsavedInput()) {
@@ -753,7 +880,7 @@
     },
     // Someone else signed in: drafts discarded, no way back to this page (no next).
     leave() {
-      endPage()
+      endPage('other-person')
       for (const form of [...doc.forms]) {
         form.reset()
       }
@@ -767,9 +894,9 @@
   // Odd markup must not stop the core: a UI error is logged, never thrown.
   for (const name of Object.keys(ui)) {
     const callback = ui[name]
-    ui[name] = argument => {
+    ui[name] = (...args) => {
       try {
-        return callback(argument)
+        return callback(...args)
       } catch (error) {
         console.warn('session-security:', error)
         return false
@@ -826,7 +953,7 @@
   function signOut() {
     leaving = true
     core.signOut()
-    endPage()
+    endPage('signed-out')
     if (/^post$/i.test(config.logoutMethod)) {
       const form = doc.body.appendChild(doc.createElement('form'))
       form.method = 'post'
@@ -837,17 +964,14 @@
     }
   }
 
-  function expired() {
-    core.expired()
-  }
-
   // A Response is read through a clone, so the page can still read its body.
   async function handleResponse(response) {
     try {
       const body = response.status === 401 ? await response.clone().json() : null
-      const ours = body?.error === 'session_expired' || body?.error === 'not_signed_in'
+      const error = body?.error
+      const ours = error === 'session_expired' || error === 'not_signed_in'
       if (ours) {
-        expired()
+        core.expired(error === 'session_expired' ? body.reason : 'signed-out')
       }
       return ours
     } catch (error) {
@@ -917,5 +1041,5 @@
   }
   stay?.addEventListener('click', () => core.extend())
   signOutButton?.addEventListener('click', signOut)
-  window.sessionSecurity = {activity: core.noteActivity, extend: core.extend, signOut, expired, handleResponse}
+  window.sessionSecurity = {activity: core.noteActivity, extend: core.extend, signOut, expired: core.expired, handleResponse}
 })()

@@ -7,7 +7,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-const BUDGET: usize = 4096;
+/// 4.5 KiB: past 4 KiB since the client stopped taking a failed ping for an answer (issue 14:
+/// retries with backoff, events, the dialog's unreached text, why a session ended).
+const BUDGET: usize = 4608;
 
 /// Prints past the test harness's output capture, so a skip shows in `cargo test`.
 fn notice(line: &str) {
@@ -110,7 +112,7 @@ fn served(path: &str) -> Vec<u8> {
 }
 
 #[test]
-fn script_and_stylesheet_fit_in_4_kb_gzipped() {
+fn script_and_stylesheet_fit_in_4_5_kb_gzipped() {
     if !tool_available("gzip") {
         return;
     }

@@ -19,7 +19,7 @@ const flush = () => new Promise(r => setImmediate(r))
 
 function world({up = true} = {}) {
   const w = {t: T0, timers: new Map(), id: 0, tabs: [], shared: null, pings: [], up}
-  w.server = {stamp: T0, expired: false, W, E, status: null, hang: false, person: PERSON}
+  w.server = {stamp: T0, expired: false, reason: 'idle', W, E, status: null, hang: false, person: PERSON}
   const sec = ms => Math.floor(ms / 1000) * 1000 // the server stores whole seconds
   w.visit = () => { if (!w.server.expired) w.server.stamp = sec(w.t) } // a request from elsewhere
   w.fetch = (tab, url, opts) => {
@@ -30,8 +30,8 @@ function world({up = true} = {}) {
       json: () => typeof body === 'string' ? Promise.reject(new SyntaxError('not json')) : Promise.resolve(body)})
     // A request that hangs until it is aborted.
     if (sv.hang) return new Promise((resolve, reject) => opts.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))
-    if (sv.status) return res(sv.status, sv.status === 200 ? '<html>login</html>' : {error: 'x'})
-    if (sv.expired || w.t - sv.stamp >= sv.E * 1000) { sv.expired = true; return res(401, {state: 'expired'}) }
+    if (sv.status) return res(sv.status, sv.body ?? (sv.status === 200 ? '<html>login</html>' : {error: 'x'}))
+    if (sv.expired || w.t - sv.stamp >= sv.E * 1000) { sv.expired = true; return res(401, {state: 'expired', reason: sv.reason}) }
     const n = Number(u.searchParams.get('idle_for'))
     sv.stamp = Math.max(sv.stamp, sec(w.t - n * 1000))
     return res(200, {state: 'active', idle_for: Math.floor((w.t - sv.stamp) / 1000), warn_after: sv.W, expire_after: sv.E, person: sv.person})
@@ -54,7 +54,10 @@ function world({up = true} = {}) {
   }
   w.tab = (opts = {}) => {
     const tab = {i: w.tabs.length, lead: w.tabs.length === 0, frozen: false, shown: null, shows: [], veiled: false,
-      dead: null, left: null, reloaded: false, covered: !!opts.cover, log: [], sends: 0, ...opts}
+      dead: null, left: null, reloaded: false, covered: !!opts.cover, log: [], sends: 0, unreached: false,
+      failures: [], reachable: 0, warns: [], ...opts}
+    // The console of this tab: what the core warns (copied out of the script's realm).
+    const console = {warn: (...args) => tab.warns.push(JSON.parse(JSON.stringify(args)))}
     const ctx = vm.createContext({module: {exports: {}}, console, AbortController,
       setTimeout: (fn, ms) => { const id = ++w.id; w.timers.set(id, {at: w.t + Math.max(0, ms || 0), fn, tab}); return id },
       clearTimeout: id => w.timers.delete(id)})
@@ -75,7 +78,10 @@ function world({up = true} = {}) {
         show(d) { if (tab.shown === null) tab.log.push(['show', w.t]); tab.shown = d; tab.shows.push(d) },
         hide() { if (tab.shown !== null) tab.log.push(['hide', w.t]); tab.shown = null },
         veil(v) { tab.veiled = !!v },
-        expire(remote) { tab.dead = {remote: !!remote, t: w.t}; tab.log.push(['expire', w.t]); tab.veiled = true; tab.shown = null; return tab.covered },
+        expire(remote, reason) { tab.dead = {remote: !!remote, t: w.t, reason}; tab.log.push(['expire', w.t]); tab.veiled = true; tab.shown = null; return tab.covered },
+        unreached(on) { tab.unreached = on },
+        unreachable(failure) { tab.failures.push({t: w.t, reason: failure.reason, status: failure.status}) },
+        reachable() { tab.reachable++ },
         leave() { tab.left = w.t; tab.veiled = true; tab.shown = null },
         reload() { tab.reloaded = true },
       },
@@ -133,29 +139,38 @@ test('expires at E on 401, never asking early, with exactly two pings per idle c
   await w.advance(1)
   assert.equal(w.pings.length, 2)
   assert.equal(w.pings[1].t, T0 + E * 1000 + 250)
-  assert.deepEqual(a.dead, {remote: false, t: T0 + E * 1000 + 250})
+  assert.deepEqual(a.dead, {remote: false, t: T0 + E * 1000 + 250, reason: 'idle'})
   assert.ok(a.core.state().signedOutAt >= a.core.state().lastActivity, 'shared state says signed out')
   await w.advance(60_000)
   assert.equal(w.pings.length, 2, 'no pings after expiry')
 })
 
-test('unreachable server: warns and expires on the local clock only', async () => {
+test('unreachable server: warns, retries, and expires on the local clock when idle reaches E', async () => {
   const w = world({up: false}), a = w.tab()
   await w.advance(W * 1000)
   assert.equal(w.pings.length, 1)
   assert.equal(a.shown, T0 + E * 1000, 'warns locally when idle >= W')
+  assert.equal(a.unreached, false, 'no activity of the person went unreported')
   assert.equal(a.dead, null, 'not expired: local idle < E')
-  await w.advance((E - W) * 1000 + 250)
-  assert.equal(w.pings.length, 2)
-  assert.ok(a.dead, 'expired: local idle >= E')
+  await w.advance(E * 1000 - W * 1000 - 1)
+  assert.deepEqual(w.pings.map(p => p.t - T0), [W * 1000, W * 1000 + 2000], 'one retry 2 s later; the next (4 s later) would be after E')
+  assert.equal(a.dead, null)
+  await w.advance(1)
+  assert.deepEqual(w.pings.map(p => p.t - T0), [W * 1000, W * 1000 + 2000, E * 1000], 'asked once more at E')
+  assert.deepEqual(a.dead, {remote: false, t: T0 + E * 1000, reason: 'idle'}, 'expired: local idle >= E, no answer')
 })
 
-test('unreachable server while active: no expiry', async () => {
+test('unreachable server while active: the warning counts down to the server\'s deadline, no local expiry', async () => {
   const w = world({up: false}), a = w.tab()
   for (let i = 0; i < 15; i++) { await w.advance(2000); a.core.noteActivity() }
-  assert.ok(w.pings.length >= 2, 'keepalives were attempted')
-  assert.equal(a.dead, null)
-  assert.equal(a.shown, null)
+  assert.deepEqual(w.pings.map(p => p.t - T0), [5000, 7000, 11000, 19000], 'the keepalive at W, then retries 2, 4, 8 s after each failure')
+  assert.deepEqual(w.pings.map(p => p.idle), [1, 1, 1, 1], 'each carries the activity the server has not heard of')
+  assert.equal(a.core.state().serverActivity, T0, 'the server never heard of the activity')
+  assert.equal(a.core.state().lastActivity, T0 + 30_000)
+  assert.equal(a.shown, T0 + E * 1000, 'counts down to the server\'s deadline, not the local one')
+  assert.equal(a.unreached, true)
+  assert.equal(a.dead, null, 'local idle < E')
+  assert.equal(a.warns.length, 1, 'one console warning for the run')
 })
 
 test('403, 500 and a non-JSON 200 are treated as unreachable', async () => {
@@ -170,12 +185,25 @@ test('403, 500 and a non-JSON 200 are treated as unreachable', async () => {
   }
 })
 
-test('expired or anonymous JSON expires; unknown JSON does not', async () => {
-  for (const [body, dies] of [[{state: 'anonymous'}, true], [{state: 'expired'}, true], [{hello: 1}, false]]) {
+test('a 401 with state expired or anonymous expires, for its reason; anything else is a failure', async () => {
+  for (const [status, body, reason] of [
+    [401, {state: 'anonymous'}, 'signed-out'],
+    [401, {state: 'expired', reason: 'idle'}, 'idle'],
+    [401, {state: 'expired', reason: 'absolute'}, 'absolute'],
+    [401, {state: 'expired', reason: 'invalid'}, 'invalid'],
+    [401, {state: 'expired'}, 'invalid'],
+    [401, {state: 'expired', reason: 'other-person'}, 'invalid'],
+    [401, {error: 'not_signed_in'}, null],
+    [200, {state: 'expired', reason: 'idle'}, null],
+    [200, {state: 'anonymous'}, null],
+    [200, {hello: 1}, null],
+  ]) {
+    const label = `${status} ${JSON.stringify(body)}`
     const w = world(), a = w.tab()
-    w.fetch = () => Promise.resolve({status: 200, ok: true, json: () => Promise.resolve(body)})
+    w.fetch = () => Promise.resolve({status, ok: status === 200, json: () => Promise.resolve(body)})
     await w.advance(W * 1000)
-    assert.equal(!!a.dead, dies, JSON.stringify(body))
+    assert.deepEqual(a.dead, reason && {remote: false, t: T0 + W * 1000, reason}, label)
+    assert.deepEqual(a.failures, reason ? [] : [{t: T0 + W * 1000, reason: 'failed', status}], label)
   }
 })
 
@@ -343,7 +371,7 @@ test('sign-out in one tab signs out the others', async () => {
   a.core.signOut()
   await w.advance(0)
   assert.equal(a.dead, null, 'the signing-out tab navigates itself')
-  assert.deepEqual(b.dead, {remote: true, t: w.t})
+  assert.deepEqual(b.dead, {remote: true, t: w.t, reason: 'signed-out'})
   await w.advance(60_000)
   assert.equal(w.pings.length, 0)
 })
@@ -486,8 +514,8 @@ test('expired(): the page\'s own API call got the crate\'s 401; every tab ends a
   await w.advance(1500)
   a.core.expired()
   await w.advance(0)
-  assert.deepEqual(a.dead, {remote: false, t: w.t})
-  assert.deepEqual(b.dead, {remote: true, t: w.t})
+  assert.deepEqual(a.dead, {remote: false, t: w.t, reason: 'invalid'}, 'no reason given: invalid')
+  assert.deepEqual(b.dead, {remote: true, t: w.t, reason: 'invalid'})
   await w.advance(60_000)
   assert.equal(w.pings.length, 0, 'no pings once expired')
 })
@@ -570,4 +598,207 @@ test('the leader\'s ping answer names another person: that tab leaves too', asyn
   assert.equal(a.left, T0 + W * 1000)
   await w.advance(60_000)
   assert.equal(w.pings.length, 1)
+})
+
+// Pings that get no answer about the session (a proxy's 403, a server error, the network, the
+// timeout): the server saw nothing, so nothing moves as if it had; retried with backoff.
+const BACKOFF = [2000, 4000, 8000, 16_000, 30_000, 30_000]
+const deltas = times => times.slice(1).map((t, i) => t - times[i])
+
+test('a refused or failed ping: serverActivity stays, the activity stays to report, one console warning, retries 2, 4, 8, 16, 30, 30 s', async () => {
+  const CROSS = 'cross-site request: Origin does not match Host'
+  for (const [label, fail, reason, status, error] of [
+    ['403', w => Object.assign(w.server, {status: 403, body: {error: CROSS}}), 'refused', 403, CROSS],
+    ['400', w => Object.assign(w.server, {status: 400, body: {error: 'idle_for: not a number'}}), 'refused', 400, 'idle_for: not a number'],
+    ['500', w => Object.assign(w.server, {status: 500, body: '<h1>Internal Server Error</h1>'}), 'refused', 500],
+    ['non-JSON 200', w => Object.assign(w.server, {status: 200, body: '<html>login</html>'}), 'failed', 200],
+    ['network error', w => { w.up = false }, 'failed', 0],
+  ]) {
+    const w = world(), a = w.tab({E: 600})
+    w.server.E = 600
+    await w.advance(2000)
+    a.core.noteActivity()
+    fail(w)
+    await w.advance(3000) // the keepalive, at the server's W
+    assert.deepEqual(w.pings.map(p => [p.t - T0, p.idle]), [[5000, 3]], label)
+    assert.equal(a.core.state().serverActivity, T0, `${label}: not moved to the activity the server never saw`)
+    assert.equal(a.core.state().lastActivity, T0 + 2000, label)
+    assert.deepEqual(a.failures, [{t: T0 + 5000, reason, status}], `${label}: told to the page`)
+    assert.deepEqual(a.warns, [['session-security: ping not answered, retrying:', error ? {reason, status, error} : {reason, status}]], `${label}: the console names the answer`)
+    assert.equal(a.shown, T0 + 600_000, `${label}: the warning counts down to the server's deadline`)
+    assert.equal(a.unreached, true, `${label}: and says the activity did not reach the server`)
+
+    await w.advance(BACKOFF.reduce((sum, d) => sum + d))
+    const times = w.pings.map(p => p.t)
+    assert.deepEqual(deltas(times), BACKOFF, `${label}: the retries`)
+    assert.deepEqual(w.pings.map(p => p.idle), times.map(t => Math.floor((t - T0 - 2000) / 1000)), `${label}: each reports the activity at 2 s`)
+    assert.equal(a.core.state().serverActivity, T0, label)
+    assert.equal(a.failures.length, 7, `${label}: every failure is told`)
+    assert.equal(a.warns.length, 1, `${label}: the console once for the run`)
+    assert.equal(a.reachable, 0, label)
+    assert.equal(a.dead, null, `${label}: local idle < E`)
+
+    Object.assign(w, {up: true})
+    Object.assign(w.server, {status: null, body: undefined})
+    await w.advance(29_999)
+    assert.equal(w.pings.length, 7, label)
+    await w.advance(1)
+    assert.equal(w.pings.length, 8, `${label}: the next retry, 30 s later, gets through`)
+    assert.equal(a.core.state().serverActivity, T0 + 2000, `${label}: the server heard of the activity at last`)
+    assert.equal(a.core.state().failures, 0, label)
+    assert.equal(a.reachable, 1, `${label}: told that the server answers again`)
+    assert.equal(a.unreached, false, label)
+    assert.equal(a.shown, T0 + 602_000, `${label}: idle since, so the warning stays, to the server's new deadline`)
+
+    fail(w)
+    const before = w.t
+    a.core.noteActivity() // in the warning: extend
+    await w.advance(0)
+    assert.deepEqual(w.pings.slice(8).map(p => p.t), [before], label)
+    assert.equal(a.warns.length, 2, `${label}: a new run, warned once more`)
+    await w.advance(2000)
+    assert.deepEqual(w.pings.slice(8).map(p => p.t), [before, before + 2000], `${label}: the success reset the backoff`)
+  }
+})
+
+test('a ping that times out: aborted after 15 s, told as timeout with status 0, retried 2 then 4 s after', async () => {
+  const w = world(), a = w.tab({E: 600})
+  Object.assign(w.server, {E: 600, hang: true})
+  await w.advance(2000)
+  a.core.noteActivity()
+  await w.advance(3000 + 15_000 + 2000 + 8000)
+  assert.equal(await a.core.extend(), true, 'Stay signed in while the retry hangs...')
+  assert.equal(w.pings.length, 2, '...does not pile up another ping')
+  await w.advance(7000 + 4000)
+  assert.deepEqual(w.pings.map(p => p.t - T0), [5000, 22_000, 41_000])
+  assert.ok(w.pings.slice(0, 2).every(p => p.opts.signal.aborted))
+  assert.deepEqual(a.failures, [{t: T0 + 20_000, reason: 'timeout', status: 0}, {t: T0 + 37_000, reason: 'timeout', status: 0}])
+  assert.deepEqual(a.warns, [['session-security: ping not answered, retrying:', {reason: 'timeout', status: 0}]])
+  assert.equal(a.core.state().serverActivity, T0)
+  assert.equal(a.core.state().lastActivity, T0 + 30_000, 'the press at 30 s, to report')
+  assert.equal(w.pings[2].idle, 11)
+})
+
+test('failures are shared: followers hear of them and back off with the leader, who alone pings', async () => {
+  const w = world(), a = w.tab({E: 600}), b = w.tab({E: 600})
+  Object.assign(w.server, {E: 600, status: 503})
+  await w.advance(2000)
+  b.core.noteActivity()
+  await w.advance(3000 + 2000 + 4000 + 8000)
+  assert.deepEqual(w.pings.map(p => [p.tab, p.t - T0]), [[0, 5000], [0, 7000], [0, 11_000], [0, 19_000]])
+  assert.deepEqual(b.failures, a.failures, 'the page hears of each failure in every tab')
+  assert.equal(b.failures.length, 4)
+  assert.equal(b.warns.length, 1)
+  assert.equal(b.shown, T0 + 600_000)
+  assert.equal(b.unreached, true)
+  assert.equal(b.core.state().serverActivity, T0)
+})
+
+test('Stay signed in whose ping is refused: the warning comes back to the server\'s deadline, saying so; a retry that gets through closes it', async () => {
+  const w = world(), a = w.tab({E: 30})
+  w.server.E = 30
+  await w.advance(W * 1000 + 3000)
+  assert.equal(a.shown, T0 + 30_000)
+  w.server.status = 403
+  const extended = a.core.extend()
+  assert.equal(a.shown, null, 'hidden at once, before the answer')
+  assert.equal(await extended, true, 'still signed in')
+  await w.advance(0)
+  assert.deepEqual(w.pings.map(p => [p.t - T0, p.idle]), [[5000, 5], [8000, 0]])
+  assert.equal(a.shown, T0 + 30_000, 'shown again, to the deadline of the server, which never heard of the press')
+  assert.equal(a.unreached, true)
+  assert.equal(a.core.state().serverActivity, T0)
+  assert.equal(a.core.state().lastActivity, T0 + 8000, 'the press stays to be reported')
+  assert.deepEqual(a.failures, [{t: T0 + 8000, reason: 'refused', status: 403}])
+
+  w.server.status = null
+  await w.advance(1999)
+  assert.equal(w.pings.length, 2)
+  await w.advance(1)
+  assert.deepEqual(w.pings.map(p => [p.t - T0, p.idle]).at(-1), [10_000, 2], 'the retry reports the press')
+  assert.equal(w.server.stamp, T0 + 8000, 'the server heard of it')
+  assert.equal(a.shown, null, 'closed')
+  assert.equal(a.unreached, false)
+  assert.equal(a.reachable, 1)
+  assert.deepEqual(a.log, [['show', T0 + 5000], ['hide', T0 + 8000], ['show', T0 + 8000], ['hide', T0 + 10_000]])
+  await w.advance(W * 1000 - 2001)
+  assert.equal(w.pings.length, 3, 'then the usual schedule: the next check at the press + W')
+  await w.advance(1)
+  assert.equal(w.pings.length, 4)
+})
+
+test('while pings fail, activity waits for the retries; Stay signed in asks at once, at most once per 2 s', async () => {
+  const w = world(), a = w.tab({E: 600})
+  Object.assign(w.server, {E: 600, status: 403})
+  await w.advance(W * 1000) // the warning check fails: failure 1, the retry due 2 s later
+  assert.equal(w.pings.length, 1)
+  assert.equal(a.unreached, false, 'idle: nothing unreported yet')
+  await w.advance(1000)
+  a.core.noteActivity() // a key in the open warning
+  assert.equal(w.pings.length, 1, 'no ping of its own')
+  assert.equal(a.shown, T0 + 600_000, 'the warning stays: the server has not heard')
+  assert.equal(a.unreached, true)
+  a.core.extend() // 1 s after the failure
+  assert.equal(w.pings.length, 1, 'Stay signed in within 2 s of a failure: the retry carries it')
+  await w.advance(1000)
+  assert.deepEqual(w.pings.map(p => [p.t - T0, p.idle]), [[5000, 5], [7000, 1]], 'the retry, on time, with the key press')
+  await w.advance(2000) // failure 2: the next retry 4 s after it
+  a.core.extend()
+  assert.deepEqual(w.pings.map(p => p.t - T0), [5000, 7000, 9000], 'pressed 2 s after a failure: asked at once')
+  await w.advance(7999)
+  assert.equal(w.pings.length, 3, 'its failure is the third: the next retry 8 s after it')
+  await w.advance(1)
+  assert.deepEqual(w.pings.map(p => p.t - T0), [5000, 7000, 9000, 17_000])
+  assert.equal(a.warns.length, 1)
+})
+
+// Why the session ended, in the expire call (the tab layer puts it in the event's detail).
+test('the server\'s reason reaches every tab: the tabs that end because one did give the same reason', async () => {
+  for (const reason of ['idle', 'absolute', 'invalid']) {
+    const w = world(), tabs = [w.tab(), w.tab(), w.tab({lead: false})]
+    Object.assign(w.server, {expired: true, reason})
+    await w.advance(W * 1000)
+    assert.deepEqual(tabs.map(t => t.dead), [
+      {remote: false, t: T0 + W * 1000, reason},
+      {remote: true, t: T0 + W * 1000, reason},
+      {remote: true, t: T0 + W * 1000, reason},
+    ], reason)
+  }
+  const w = world(), a = w.tab(), b = w.tab()
+  w.server.expired = 'anonymous'
+  w.fetch = () => Promise.resolve({status: 401, ok: false, json: () => Promise.resolve({state: 'anonymous'})})
+  await w.advance(W * 1000)
+  assert.deepEqual([a.dead.reason, b.dead.reason], ['signed-out', 'signed-out'], 'nobody signed in: signed out elsewhere')
+})
+
+test('expired(reason): the page\'s API answer says why; every tab gives it', async () => {
+  for (const [given, reason] of [['absolute', 'absolute'], ['idle', 'idle'], ['signed-out', 'signed-out'], ['other-person', 'invalid'], [undefined, 'invalid']]) {
+    const w = world(), a = w.tab(), b = w.tab()
+    await w.advance(1500)
+    a.core.expired(given)
+    await w.advance(0)
+    assert.deepEqual([a.dead, b.dead], [{remote: false, t: w.t, reason}, {remote: true, t: w.t, reason}], String(given))
+  }
+})
+
+test('the reason is merged with the newest signedOutAt; an unknown one reads as invalid', async () => {
+  const w = world(), a = w.tab()
+  await w.advance(2000)
+  a.core.noteActivity()
+  await w.advance(1000)
+  const base = a.core.state()
+  a.core.merge({...base, signedOutAt: T0 + 1000, reason: 'absolute'}) // before the last activity
+  assert.equal(a.dead, null)
+  assert.equal(a.core.state().reason, 'absolute')
+  a.core.merge({...base, signedOutAt: T0 + 500, reason: 'idle'}) // older: not taken
+  assert.equal(a.core.state().reason, 'absolute')
+  assert.equal(a.core.state().signedOutAt, T0 + 1000)
+  a.core.merge({...base, signedOutAt: w.t, reason: '<junk>'})
+  assert.deepEqual(a.dead, {remote: true, t: w.t, reason: 'invalid'})
+})
+
+test('a local expiry without any answer gives idle, in every tab', async () => {
+  const w = world({up: false}), a = w.tab(), b = w.tab()
+  await w.advance(E * 1000)
+  assert.deepEqual([a.dead, b.dead], [{remote: false, t: T0 + E * 1000, reason: 'idle'}, {remote: true, t: T0 + E * 1000, reason: 'idle'}])
 })

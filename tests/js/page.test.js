@@ -1,0 +1,216 @@
+'use strict'
+// The tab layer of static/session-security.js: what a page sees (events on document, the
+// warning dialog and its texts), in a fake browser: a fake clock, a fake server, and just
+// enough of a DOM for the script (the elements of the crate's dialog by their ids), with
+// localStorage, BroadcastChannel and Web Locks shared by the tabs of one browser.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const vm = require('node:vm')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const FILE = process.env.SESSION_SECURITY_SCRIPT === 'dist' ? ['dist', 'session-security.min.js'] : ['session-security.js']
+const SRC = fs.readFileSync(path.join(__dirname, '..', '..', 'static', ...FILE), 'utf8')
+const T0 = 1_700_000_000_000
+const UNREACHED = 'Your request did not reach the server. Trying again…'
+const EVENTS = ['warn', 'extend', 'expire', 'unreachable', 'reachable']
+const flush = () => new Promise(r => setImmediate(r))
+
+class El extends EventTarget {
+  constructor(doc, tag, props = {}, children = []) {
+    super()
+    Object.assign(this, {doc, tagName: tag, id: '', className: '', hidden: false, textContent: '', attrs: {}, parentNode: null, children}, props)
+    for (const child of children) child.parentNode = this
+  }
+  get isConnected() { return this.doc.connected.has(this) }
+  getAttribute(name) { return name in this.attrs ? this.attrs[name] : null }
+  focus() { this.doc.activeElement = this }
+  contains(node) {
+    for (; node; node = node.parentNode) if (node === this) return true
+    return false
+  }
+  descendants() { return this.children.flatMap(c => [c, ...c.descendants()]) }
+  querySelector(selector) { return this.descendants().find(e => selector === '.' + e.className) || null }
+  querySelectorAll(tag) { return this.descendants().filter(e => e.tagName === tag) }
+}
+
+function browser() {
+  const b = {t: T0, timers: new Map(), id: 0, store: new Map(), channels: new Set(), lockHeld: false, pings: []}
+  b.schedule = (fn, ms, every) => { const id = ++b.id; b.timers.set(id, {at: b.t + Math.max(0, ms || 0), fn, every}); return id }
+  b.advance = async ms => {
+    const end = b.t + ms
+    for (let fired = 0; ; fired++) {
+      if (fired > 5000) throw new Error('timer storm')
+      await flush()
+      let next
+      for (const [id, tm] of b.timers) if (tm.at <= end && (!next || tm.at < next[1].at)) next = [id, tm]
+      if (!next) break
+      const [id, tm] = next
+      b.t = Math.max(b.t, tm.at)
+      if (tm.every) tm.at = b.t + tm.every
+      else b.timers.delete(id)
+      tm.fn()
+    }
+    b.t = end
+    await flush()
+  }
+  // What the server answers: [status, body]; a string body is not JSON.
+  b.answer = () => [200, {state: 'active', idle_for: Math.floor((b.t - T0) / 1000), warn_after: 5, expire_after: 600, person: 'p-alice'}]
+  const localStorage = {
+    getItem: key => b.store.has(key) ? b.store.get(key) : null,
+    setItem: (key, value) => b.store.set(key, String(value)),
+  }
+  class BroadcastChannel {
+    constructor(name) { this.name = name; b.channels.add(this) }
+    postMessage(data) {
+      for (const other of b.channels) {
+        if (other !== this && other.name === this.name) queueMicrotask(() => other.onmessage?.({data: structuredClone(data)}))
+      }
+    }
+  }
+  // The first tab to ask holds the leader lock for good.
+  const locks = {request(name, fn) { if (!b.lockHeld) { b.lockHeld = true; fn() } return new Promise(() => {}) }}
+
+  b.page = (data = {}) => {
+    const doc = new EventTarget()
+    const el = (tag, props, children) => new El(doc, tag, props, children)
+    const counter = el('span', {id: 'session_security_counter'})
+    const message = el('p', {id: 'session_security_message'}, [counter])
+    Object.defineProperty(message, 'textContent', {get: () => 'Time left: ' + counter.textContent})
+    const unreached = el('p', {id: 'session_security_unreached', hidden: true, textContent: UNREACHED})
+    const stay = el('button', {id: 'session_security_stay'})
+    const signout = el('button', {id: 'session_security_signout'})
+    const announcer = el('p', {id: 'session_security_announcer', className: 'session_security_sr'})
+    const modal = el('div', {className: 'session_security_modal'}, [message, unreached, el('div', {}, [stay, signout]), announcer])
+    const dialog = el('div', {id: 'session_security_warning', hidden: true,
+      attrs: {'data-seconds-one': '{n} second', 'data-seconds-other': '{n} seconds'}}, [el('div', {className: 'session_security_overlay'}), modal])
+    const cover = el('div', {id: 'session_security_cover', hidden: true})
+    const body = el('body')
+    const script = el('script', {dataset: {warnAfter: '5', expireAfter: '600', pingUrl: '/session-security/ping', loginUrl: '/login',
+      logoutUrl: '/logout', logoutMethod: 'get', person: 'p-alice', lang: 'en', keepUnsavedForms: 'false', confirmFormDiscard: 'false', ...data}})
+    const byId = new Map([dialog, ...dialog.descendants(), cover].filter(e => e.id).map(e => [e.id, e]))
+    Object.assign(doc, {
+      connected: new Set([dialog, ...dialog.descendants(), cover, body]),
+      currentScript: script, hidden: false, forms: [], activeElement: body, body,
+      documentElement: {classList: {toggle(name, on) { page.veiled = on }}},
+      getElementById: id => byId.get(id) || null,
+      createElement: tag => el(tag),
+      querySelector: () => null,
+    })
+    const page = {doc, dialog, unreached, stay, signout, announcer, events: [], warns: [], went: [], veiled: false}
+    // (The details are objects of the script's realm: copied here, to compare.)
+    for (const name of EVENTS) doc.addEventListener('session-security:' + name, e => page.events.push([name, JSON.parse(JSON.stringify(e.detail ?? null))]))
+    const window = new EventTarget()
+    const ctx = vm.createContext({
+      document: doc, window, localStorage, BroadcastChannel, CustomEvent, AbortController,
+      navigator: {locks},
+      console: {warn: (...args) => page.warns.push(JSON.parse(JSON.stringify(args)))},
+      performance: {now: () => b.t - T0},
+      Date: {now: () => b.t},
+      location: {pathname: '/notes', search: '', replace: url => page.went.push(url), assign: url => page.went.push(url), reload() {}},
+      setTimeout: (fn, ms) => b.schedule(fn, ms), clearTimeout: id => b.timers.delete(id),
+      setInterval: (fn, ms) => b.schedule(fn, ms, ms), clearInterval: id => b.timers.delete(id),
+      fetch(url) {
+        b.pings.push({t: b.t, url})
+        const [status, body] = b.answer()
+        if (status === 0) return Promise.reject(new TypeError('Failed to fetch'))
+        return Promise.resolve({status, ok: status >= 200 && status < 300,
+          json: () => typeof body === 'string' ? Promise.reject(new SyntaxError('not JSON')) : Promise.resolve(body)})
+      },
+    })
+    vm.runInContext(SRC, ctx)
+    page.api = window.sessionSecurity
+    page.names = () => page.events.map(([name]) => name)
+    return page
+  }
+  return b
+}
+
+test('the page hears of a refused ping: session-security:unreachable with reason and status, one console warning', async () => {
+  const b = browser(), a = b.page()
+  b.answer = () => [403, {error: 'cross-site request: Sec-Fetch-Site is not same-origin'}]
+  await b.advance(5000)
+  assert.equal(b.pings.length, 1)
+  assert.deepEqual(a.events.filter(([name]) => name === 'unreachable'), [['unreachable', {reason: 'refused', status: 403}]])
+  assert.deepEqual(a.warns, [['session-security: ping not answered, retrying:', {reason: 'refused', status: 403, error: 'cross-site request: Sec-Fetch-Site is not same-origin'}]])
+  await b.advance(2000)
+  assert.equal(b.pings.length, 2)
+  assert.deepEqual(a.events.filter(([name]) => name === 'unreachable').length, 2)
+  assert.equal(a.warns.length, 1, 'once for the run')
+  for (const [status, body, detail] of [[0, null, {reason: 'failed', status: 0}], [502, '<h1>Bad Gateway</h1>', {reason: 'refused', status: 502}], [200, '<html>', {reason: 'failed', status: 200}]]) {
+    b.answer = () => [status, body]
+    await b.advance(60_000)
+    assert.deepEqual(a.events.filter(([name]) => name === 'unreachable').at(-1), ['unreachable', detail], `${status}`)
+  }
+  assert.equal(a.warns.length, 1)
+  assert.equal(a.names().includes('reachable'), false)
+})
+
+test('Stay signed in that does not reach the server: the dialog comes back with the unreached text, announced; a retry that gets through closes it', async () => {
+  const b = browser(), a = b.page()
+  await b.advance(5000)
+  assert.equal(a.dialog.hidden, false)
+  assert.equal(a.unreached.hidden, true)
+  assert.deepEqual(a.events, [['warn', {secondsLeft: 595}]])
+  await b.advance(3000)
+  b.answer = () => [403, {error: 'cross-site request: Origin does not match Host'}]
+  a.stay.dispatchEvent(new Event('click'))
+  assert.equal(a.dialog.hidden, true, 'closed at once')
+  await b.advance(0)
+  assert.equal(a.dialog.hidden, false, 'open again: the server never heard of the press')
+  assert.equal(a.unreached.hidden, false, 'saying so')
+  assert.equal(a.doc.activeElement, a.stay)
+  assert.deepEqual(a.events.slice(1), [['extend', null], ['warn', {secondsLeft: 592}], ['unreachable', {reason: 'refused', status: 403}]],
+    'counting down to the server\'s deadline, 600 s after the page load')
+  assert.notEqual(a.announcer.textContent, UNREACHED, 'not yet: the live region has just appeared')
+  await b.advance(500)
+  assert.equal(a.announcer.textContent, UNREACHED, 'announced at the next render')
+
+  b.answer = () => [200, {state: 'active', idle_for: 2, warn_after: 5, expire_after: 600, person: 'p-alice'}]
+  await b.advance(1500)
+  assert.equal(b.pings.length, 3, 'the retry, 2 s after the failure')
+  assert.equal(a.dialog.hidden, true, 'closed')
+  assert.equal(a.unreached.hidden, true)
+  assert.deepEqual(a.events.slice(4), [['extend', null], ['reachable', null]])
+})
+
+test('session-security:expire says why: the server\'s reason, in every tab', async () => {
+  for (const reason of ['idle', 'absolute', 'invalid']) {
+    const b = browser(), a = b.page(), other = b.page()
+    b.answer = () => [401, {state: 'expired', reason}]
+    await b.advance(5000)
+    assert.equal(b.pings.length, 1, 'the leader asked')
+    assert.deepEqual(a.events.at(-1), ['expire', {reason}])
+    assert.deepEqual(other.events.at(-1), ['expire', {reason}], `${reason}: the other tab, by its message`)
+    await b.advance(1000)
+    assert.deepEqual([a.went, other.went], [['/login?next=%2Fnotes'], ['/login?next=%2Fnotes']])
+  }
+  const b = browser(), a = b.page(), other = b.page()
+  b.answer = () => [401, {state: 'anonymous'}]
+  await b.advance(5000)
+  assert.deepEqual([a.events.at(-1), other.events.at(-1)], [['expire', {reason: 'signed-out'}], ['expire', {reason: 'signed-out'}]])
+})
+
+test('session-security:expire says why: Sign out now, handleResponse, another person', async () => {
+  let b = browser(), a = b.page(), other = b.page()
+  await b.advance(1000)
+  a.signout.dispatchEvent(new Event('click'))
+  await b.advance(0)
+  assert.deepEqual(a.went, ['/logout'])
+  assert.deepEqual([a.events, other.events], [[['expire', {reason: 'signed-out'}]], [['expire', {reason: 'signed-out'}]]])
+
+  for (const [body, reason] of [[{error: 'session_expired', reason: 'absolute'}, 'absolute'], [{error: 'session_expired'}, 'invalid'], [{error: 'not_signed_in'}, 'signed-out']]) {
+    b = browser(); a = b.page(); other = b.page()
+    await b.advance(1000)
+    const response = {status: 401, clone: () => ({json: () => Promise.resolve(body)})}
+    assert.equal(await a.api.handleResponse(response), true)
+    await b.advance(0)
+    assert.deepEqual([a.events, other.events], [[['expire', {reason}]], [['expire', {reason}]]], JSON.stringify(body))
+  }
+
+  b = browser(); a = b.page(); other = b.page()
+  b.answer = () => [200, {state: 'active', idle_for: 0, warn_after: 5, expire_after: 600, person: 'p-bob'}]
+  await b.advance(5000)
+  assert.deepEqual(a.events, [['expire', {reason: 'other-person'}]])
+  assert.deepEqual(a.went, ['/login'], 'no way back to the page')
+})
