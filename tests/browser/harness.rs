@@ -162,6 +162,16 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// The port the demo itself listens on (what a proxy in front passes to).
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port in the base URL")
+    }
+
+    /// From now on the browser reaches the demo at `origin` (a proxy in front of it).
+    pub fn behind(&mut self, origin: String) {
+        self.base = origin;
+    }
+
     pub fn pings(&self) -> usize {
         self.pings.load(Ordering::SeqCst)
     }
@@ -291,6 +301,8 @@ impl Browser {
         };
         let mut caps = caps.as_object().expect("an object").clone();
         caps.insert("unhandledPromptBehavior".into(), json!("accept"));
+        // The certificate of the TLS proxy in front of the demo is made at test time.
+        caps.insert("acceptInsecureCerts".into(), json!(true));
         let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
         builder.capabilities(caps);
         let client = builder

@@ -65,6 +65,157 @@ in_every_engine!(
     another_person_signing_in_discards_the_kept_draft,
 );
 
+/// Behind nginx, as deployed (the proxy set-ups of `common::proxy`): the
+/// whole warning → "Stay signed in" → still signed in after the first
+/// expire_after flow, then a script-driven expiry whose login page says why.
+/// Chromium and Firefox through a bare proxy_pass and through TLS
+/// termination; WebKitGTK through the bare proxy_pass.
+mod through_nginx {
+    use crate::harness::Engine;
+
+    macro_rules! behind_nginx {
+        ($($name:ident: $engine:ident, $tls:expr;)*) => {$(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() -> crate::harness::TestResult {
+                let scenario = crate::stay_signed_in_behind_nginx(Engine::$engine, $tls);
+                match tokio::time::timeout(crate::SCENARIO_TIMEOUT, scenario).await {
+                    Ok(result) => result,
+                    Err(_) => Err(format!("{} did not finish within {:?}", stringify!($name), crate::SCENARIO_TIMEOUT).into()),
+                }
+            }
+        )*};
+    }
+
+    macro_rules! refused_behind_nginx {
+        ($($name:ident: $engine:ident;)*) => {$(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() -> crate::harness::TestResult {
+                let scenario = crate::a_refused_ping_is_shown_never_taken_for_the_servers_word(Engine::$engine);
+                match tokio::time::timeout(crate::SCENARIO_TIMEOUT, scenario).await {
+                    Ok(result) => result,
+                    Err(_) => Err(format!("{} did not finish within {:?}", stringify!($name), crate::SCENARIO_TIMEOUT).into()),
+                }
+            }
+        )*};
+    }
+
+    refused_behind_nginx! {
+        chromium_refused_pings_are_shown: Chromium;
+        firefox_refused_pings_are_shown: Firefox;
+        webkit_refused_pings_are_shown: WebKit;
+    }
+
+    behind_nginx! {
+        chromium_bare_proxy_pass: Chromium, false;
+        chromium_tls_termination: Chromium, true;
+        firefox_bare_proxy_pass: Firefox, false;
+        firefox_tls_termination: Firefox, true;
+        webkit_bare_proxy_pass: WebKit, false;
+    }
+}
+
+async fn stay_signed_in_behind_nginx(engine: Engine, tls: bool) -> TestResult {
+    use common::proxy::{self, Nginx, Setup};
+    if !engine.available() || !proxy::available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.acquire().await?;
+    let settings = match tls {
+        true => vec![
+            ("cookie_name", "__Host-session_security".into()),
+            ("secure", true.into()),
+            ("trusted_proxies", vec!["127.0.0.1"].into()),
+        ],
+        false => vec![],
+    };
+    let mut server = Server::start(settings).await;
+    let upstream = server.port();
+    let nginx = Nginx::start(if tls { Setup::TlsTermination { upstream } } else { Setup::BareProxyPass { upstream } });
+    server.behind(nginx.origin());
+    let b = Browser::start(engine).await;
+    b.sign_in(&server).await?;
+    if tls {
+        let stamp = b.client.get_named_cookie("__Host-session_security").await?;
+        assert_eq!(stamp.secure(), Some(true), "{}: the stamp is Secure", engine.name());
+    }
+    b.observe("one").await?;
+    let start = b.now_ms().await?;
+    b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
+    b.client.find(Locator::Id("session_security_stay")).await?.click().await?;
+    b.wait_for("one", "warning-hidden", Duration::from_secs(2)).await?;
+    // Past the first expiry: still signed in, and the server agrees.
+    let wait = (start + 11_500 - b.now_ms().await?).max(0) as u64;
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    assert_eq!(b.path().await?, "/", "{}: still on the page", engine.name());
+    let status = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/poll', { headers: { Accept: 'application/json' } }).then(r => done(r.status), e => done(String(e)));",
+            vec![],
+        )
+        .await?;
+    assert_eq!(status, json!(200), "{}: the server kept the session ({})", engine.name(), nginx.error_log());
+    // Idle again: the script sees the expiry (the ping's 401) and leaves; the login page says why.
+    b.wait_for_path("/login", Duration::from_secs(25)).await?;
+    let notice = b.client.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css(".notice")).await?;
+    assert_eq!(notice.text().await?, "You were signed out after 10 s of inactivity.");
+    report(engine, &format!("through nginx ({}): stay signed in, then the login page says why", nginx.origin()));
+    b.quit().await;
+    Ok(())
+}
+
+/// Reproduced on 7f5f431 in Chromium: behind a proxy the app was not told of,
+/// every ping of a browser without Fetch Metadata is refused (403); the
+/// script took that for "the server saw the activity", closed the dialog on
+/// "Stay signed in" and said nothing while the server expired the session.
+async fn a_refused_ping_is_shown_never_taken_for_the_servers_word(engine: Engine) -> TestResult {
+    use common::proxy::{self, Nginx, Setup};
+    if !engine.available() || !proxy::available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.acquire().await?;
+    let mut server = Server::start(vec![]).await;
+    let nginx = Nginx::start(Setup::OlderBrowserBehindBareProxyPass { upstream: server.port() });
+    server.behind(nginx.origin());
+    let b = Browser::start(engine).await;
+    b.sign_in(&server).await?;
+    b.observe("one").await?;
+    let refused = b.wait_for("one", "unreachable", Duration::from_secs(10)).await?;
+    let detail: serde_json::Value = serde_json::from_str(&refused.detail.unwrap_or_default())?;
+    assert_eq!(detail, json!({ "reason": "refused", "status": 403 }), "{}", engine.name());
+    b.wait_for("one", "warning-shown", Duration::from_secs(5)).await?;
+    let unreached = "return (e => !!e && !e.hidden && e.getClientRects().length > 0 ? e.textContent : null)(document.getElementById('session_security_unreached'))";
+    assert_eq!(b.eval(unreached).await?, json!(null), "nothing to report yet: no activity was lost");
+    b.client.find(Locator::Id("session_security_stay")).await?.click().await?;
+    // The press did not reach the server: the warning stands and says so.
+    let deadline = Instant::now() + Duration::from_secs(4);
+    while b.eval(unreached).await? == json!(null) {
+        assert!(Instant::now() < deadline, "{}: no word that the press did not reach the server", engine.name());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(b.eval(unreached).await?, json!("Your request did not reach the server. Trying again…"));
+    assert!(b.warning_visible().await?, "{}: the warning stays open", engine.name());
+    // Screen readers hear it at the countdown's next step (a region that appears with its text may go unread).
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let announced = b.eval("return document.getElementById('session_security_announcer').textContent").await?;
+        if announced.as_str().is_some_and(|a| a.contains("did not reach the server")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}: not announced: {announced}", engine.name());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // No answer ever comes: the tab ends on its own clock, saying why.
+    let ended = b.wait_for("one", "expire", Duration::from_secs(20)).await?;
+    assert_eq!(ended.detail.as_deref(), Some(r#"{"reason":"idle"}"#));
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    assert!(server.pings() >= 3, "{}: retried ({} pings)", engine.name(), server.pings());
+    report(engine, &format!("refused pings through nginx: shown, retried ({} pings), ended on time", server.pings()));
+    b.quit().await;
+    Ok(())
+}
+
 /// A browser of `engine` signed in to a fresh demo, one scenario at a time;
 /// `None` when the engine is missing outside CI (the test is then skipped).
 async fn signed_in_scenario(engine: Engine) -> Result<Option<Scenario>, Box<dyn std::error::Error>> {

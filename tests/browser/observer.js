@@ -27,8 +27,12 @@ if (warning) {
 if (cover) {
   new MutationObserver(() => log(visible(cover) ? 'cover-shown' : 'cover-hidden')).observe(cover, { attributes: true });
 }
-for (const name of ['warn', 'extend', 'expire']) {
+for (const name of ['warn', 'extend']) {
   document.addEventListener('session-security:' + name, () => log(name));
+}
+// The script's word on why: recorded as JSON.
+for (const name of ['expire', 'unreachable', 'reachable']) {
+  document.addEventListener('session-security:' + name, (e) => log(name, e.detail ? JSON.stringify(e.detail) : null));
 }
 window.addEventListener('pagehide', () => log('leave', location.pathname));
 // Restored from the back/forward cache: what the person sees at once.

@@ -29,6 +29,10 @@ pub enum Setup {
     TlsTermination { upstream: u16 },
     /// (d) `upstream app { server …; server …; }`, round robin: `Host: app`.
     RoundRobin { upstreams: Vec<u16> },
+    /// (a) with the browser's Fetch Metadata removed: what an older browser
+    /// sends behind a bare `proxy_pass`, and an app with neither
+    /// `trusted_proxies` nor `public_origins` refuses every ping.
+    OlderBrowserBehindBareProxyPass { upstream: u16 },
 }
 
 impl Setup {
@@ -50,6 +54,13 @@ impl Setup {
                  proxy_set_header X-Forwarded-Proto $scheme;\n      \
                  proxy_set_header X-Forwarded-Port $server_port;",
                 " ssl",
+            ),
+            Setup::OlderBrowserBehindBareProxyPass { upstream } => (
+                String::new(),
+                format!("http://127.0.0.1:{upstream}"),
+                "proxy_set_header Sec-Fetch-Site \"\";\n      proxy_set_header Sec-Fetch-Mode \"\";\n      \
+                 proxy_set_header Sec-Fetch-Dest \"\";",
+                "",
             ),
             Setup::RoundRobin { upstreams } => {
                 let servers: String = upstreams.iter().map(|p| format!("    server 127.0.0.1:{p};\n")).collect();
