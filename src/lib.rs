@@ -95,12 +95,42 @@
 //!   `Lax` cookies) → anonymous for that request, nothing removed;
 //! * otherwise active. The person's own requests move the last activity
 //!   forward (never back, never into the future): not passive paths
-//!   (matched as Rocket routes them), not requests no route answered, not
+//!   (matched as Rocket routes them), not requests no route answered or
+//!   answered with a status of 400 or more, not prefetches, not
 //!   subresources or unasked navigations from other sites or sibling
 //!   subdomains (`Sec-Fetch-Site: cross-site | same-site`, unless a click
-//!   started a top-level navigation: `Sec-Fetch-User: ?1`);
+//!   started a top-level navigation: `Sec-Fetch-User: ?1`; without Fetch
+//!   Metadata, on plain HTTP: a foreign `Referer` on anything but a page);
 //! * the ping moves last activity to `now − idle_for` when that is more
 //!   recent, never into the future, and only for a session still active.
+//!
+//! # Behind a proxy
+//!
+//! The ping refuses other sites' requests: by Fetch Metadata where the
+//! browser sends it (every current browser, on HTTPS), which no proxy
+//! changes; without it by the browser's `Origin`, compared with
+//! [`Config::public_origins`], else with what a proxy listed in
+//! [`Config::trusted_proxies`] forwards, else with `Host`. Under TLS at the
+//! proxy set `secure = true` and name the stamp `__Host-session_security`:
+//!
+//! ```
+//! use rocket_session_security::Config;
+//!
+//! let config = Config {
+//!     cookie_name: "__Host-session_security".into(),
+//!     secure: true,
+//!     trusted_proxies: vec!["127.0.0.1".into()],
+//!     login_cookies: vec!["user_id".into()],
+//!     ..Config::default()
+//! };
+//! assert!(config.validate().is_ok());
+//! // A prefixed name without `secure` could never be set by a browser: refused, naming the key.
+//! let insecure = Config { secure: false, ..config };
+//! assert_eq!(insecure.validate().unwrap_err().key(), "cookie_name");
+//! ```
+//!
+//! The nginx and Caddy configurations the tests run are in
+//! `docs/deploying-behind-a-proxy.md`.
 //!
 //! # Testing your app
 //!
