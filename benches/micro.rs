@@ -65,7 +65,13 @@ fn main() {
 
     let codec = StampCodec::new(&cookie::Key::from(&[7u8; 64]), "session_security");
     let now = 1_764_000_000_i64;
-    let stamp = Stamp { signed_in_at: now - 3_600, last_activity: now - 42, login_tag: [3; 8], person_tag: [4; 8] };
+    let stamp = Stamp {
+        signed_in_at: now - 3_600,
+        last_activity: now - 42,
+        login_tag: [3; 8],
+        person_tag: [4; 8],
+        session_id: 5,
+    };
     let sealed = codec.seal(stamp);
     assert_eq!(codec.open(&sealed), Ok(stamp));
     // Decodes to the right length but is not authentic: the cost of a forged cookie.

@@ -8,6 +8,7 @@ use crate::binding::MAX_LOGIN_COOKIES;
 use crate::i18n::Language;
 use crate::origin::{AddressRange, PublicOrigin};
 use crate::redirect::is_local_path;
+use crate::revocation::StoreChoice;
 
 /// The table of `Rocket.toml` the fairing reads.
 pub const CONFIG_TABLE: &str = "session_security";
@@ -73,6 +74,15 @@ pub struct Config {
     /// unset, the request's `Host` (or a trusted proxy's forwarded host) is
     /// the site's origin.
     pub public_origins: Vec<String>,
+    /// Where revocations and the sessions list are kept: unset, the
+    /// embedded SQLite database `session_security.sqlite3` in the working
+    /// directory; a path, the embedded database there; `"redis://host:port[/db]"`,
+    /// Redis (feature `redis`, for several instances); `"memory"`, this
+    /// process only (tests).
+    pub revocations: Option<String>,
+    /// Seconds the launch waits for the revocation store to load before it
+    /// fails (it never serves sessions it cannot check). Default 10.
+    pub revocations_wait: u32,
     /// The app's sign-out URL, used by the warning's "Sign out now" button.
     pub logout_url: String,
     /// The HTTP method of `logout_url`.
@@ -106,6 +116,8 @@ impl Default for Config {
             login_cookie_domain: None,
             trusted_proxies: Vec::new(),
             public_origins: Vec::new(),
+            revocations: None,
+            revocations_wait: 10,
             logout_url: "/logout".into(),
             logout_method: LogoutMethod::Post,
             language: None,
@@ -312,6 +324,10 @@ impl Config {
         for (i, origin) in self.public_origins.iter().enumerate() {
             PublicOrigin::parse(origin).map_err(|e| ConfigError::new(format!("public_origins[{i}]"), e))?;
         }
+        self.revocation_store().map_err(|e| ConfigError::new("revocations", e))?;
+        if self.revocations_wait == 0 || self.revocations_wait > 300 {
+            return Err(ConfigError::new("revocations_wait", "must be 1 to 300 seconds"));
+        }
         Ok(())
     }
 
@@ -353,6 +369,11 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The store `revocations` names.
+    pub(crate) fn revocation_store(&self) -> Result<StoreChoice, String> {
+        StoreChoice::parse(self.revocations.as_deref())
     }
 
     /// Risky but valid settings, for the launch log.
@@ -508,6 +529,16 @@ mod tests {
         for bad in ["", "exa mple.com", "example.com;x=1", "a..b", "."] {
             assert_eq!(key_of(domain(vec!["uid".into()], bad)), "login_cookie_domain", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_revocation_store_setting_is_checked() {
+        let d = Config::default;
+        assert_eq!(key_of(Config { revocations: Some("".into()), ..d() }), "revocations");
+        assert_eq!(key_of(Config { revocations: Some("postgres://db".into()), ..d() }), "revocations");
+        assert_eq!(key_of(Config { revocations_wait: 0, ..d() }), "revocations_wait");
+        assert!(Config { revocations: Some("memory".into()), ..d() }.validate().is_ok());
+        assert!(Config { revocations: Some("/var/lib/app/sessions.db".into()), ..d() }.validate().is_ok());
     }
 
     #[test]

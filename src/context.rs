@@ -12,6 +12,7 @@ use crate::binding::{person_tag_of, Binder, LoginValues};
 use crate::clock::Clock;
 use crate::config::{Config, Timeouts, CONFIG_TABLE};
 use crate::http::{set_cookie_affixes, Refusal, SiteOrigins};
+use crate::revocation::{PersonKey, Revocation, Revocations, SessionId};
 use crate::stamp::{PersonTag, Stamp, StampCodec, StampKeys, ENCODED_LEN};
 use crate::verdict::{classify, ExpiryReason, Login, StampCookie, Verdict};
 
@@ -35,6 +36,9 @@ pub enum SessionEvent {
     SignedOut,
     /// A request arrived with a session that is over.
     Expired(ExpiryReason),
+    /// Sessions were ended before their time: this one (a sign-out, one
+    /// ended from the sessions list), a person's, or everyone's.
+    Revoked(Revocation),
 }
 
 impl std::fmt::Display for SessionEvent {
@@ -43,6 +47,14 @@ impl std::fmt::Display for SessionEvent {
             SessionEvent::SignedIn => f.write_str("signed in"),
             SessionEvent::SignedOut => f.write_str("signed out"),
             SessionEvent::Expired(reason) => write!(f, "session expired ({})", reason.as_str()),
+            SessionEvent::Revoked(Revocation::Session { id, .. }) => write!(f, "session {id} revoked"),
+            SessionEvent::Revoked(Revocation::Person { person, except: Some(kept), .. }) => {
+                write!(f, "every session of person {person} revoked but {kept}")
+            }
+            SessionEvent::Revoked(Revocation::Person { person, .. }) => {
+                write!(f, "every session of person {person} revoked")
+            }
+            SessionEvent::Revoked(_) => f.write_str("every session of everyone revoked"),
         }
     }
 }
@@ -99,6 +111,8 @@ pub(crate) struct Shared {
     pub site: SiteOrigins,
     /// The kinds of ping refusal logged so far (each is logged once).
     refusals_logged: AtomicU8,
+    /// Sessions ended before their time, checked on every request.
+    pub revocations: Arc<Revocations>,
     passive_urls: Vec<PathPattern>,
     timeouts_hook: Option<Arc<TimeoutsHook>>,
     audit_hook: Option<Arc<AuditHook>>,
@@ -162,11 +176,13 @@ impl Shared {
         clock: Arc<dyn Clock>,
         timeouts_hook: Option<Arc<TimeoutsHook>>,
         audit_hook: Option<Arc<AuditHook>>,
+        revocations: Arc<Revocations>,
     ) -> Self {
         Shared {
             passive_urls: config.passive_urls.iter().map(|u| PathPattern::parse(u)).collect(),
             site: SiteOrigins::new(&config),
             refusals_logged: AtomicU8::new(0),
+            revocations,
             clock,
             timeouts_hook,
             audit_hook,
@@ -216,7 +232,11 @@ impl Shared {
         let Some(hook) = &self.timeouts_hook else { return configured };
         let chosen = hook(req, configured);
         match chosen.validate() {
-            Ok(()) => chosen,
+            Ok(()) => {
+                // Revocations must outlive a stamp of the longest idle limit.
+                self.revocations.timing().saw(chosen.expire_after);
+                chosen
+            }
             Err(e) => {
                 log::error!("the timeouts hook returned invalid timing ({e}); using the configured timing");
                 configured
@@ -241,7 +261,7 @@ impl Shared {
 
     pub fn audit(&self, req: &Request<'_>, event: SessionEvent) {
         match event {
-            SessionEvent::Expired(ExpiryReason::Invalid) => {
+            SessionEvent::Expired(ExpiryReason::Invalid | ExpiryReason::Revoked) => {
                 log::warn!("{event}: {} {}", req.method(), req.uri().path())
             }
             _ => log::info!("{event}: {} {}", req.method(), req.uri().path()),
@@ -313,7 +333,19 @@ impl RequestSession {
                 StampCookie::Present(_) => shared.timeouts_for(req),
                 _ => shared.config.timeouts(),
             };
-            let verdict = classify(self.stamp, self.login, self.arrived_at, &timeouts);
+            let verdict = match classify(self.stamp, self.login, self.arrived_at, &timeouts) {
+                // One look in memory: was it ended before its time?
+                Verdict::Active { stamp, .. }
+                    if shared.revocations.is_revoked(
+                        SessionId::from_u64(stamp.session_id),
+                        PersonKey::from_bytes(stamp.person_tag),
+                        stamp.signed_in_at,
+                    ) =>
+                {
+                    Verdict::Expired(ExpiryReason::Revoked)
+                }
+                verdict => verdict,
+            };
             if let Verdict::Expired(reason) = verdict {
                 if let StampCookie::Unreadable(why) = self.stamp {
                     log::warn!("unreadable stamp: {}", why.as_str());

@@ -22,6 +22,9 @@ use crate::http::{
     accept_language, drop_set_cookie, is_persons_own, removal, sets_any_cookie, sets_cookie, wants_json, HeadersSeen,
     LeftByResponse,
 };
+use crate::revocation::{
+    describe_user_agent, PersonKey, RevocationStore, RevocationTiming, Revocations, SessionId, SessionRecord,
+};
 use crate::stamp::Stamp;
 use crate::verdict::{Login, StampCookie, Verdict};
 
@@ -60,6 +63,7 @@ pub struct SessionSecurity {
     config: Option<Config>,
     timeouts_hook: Option<Arc<TimeoutsHook>>,
     audit_hook: Option<Arc<AuditHook>>,
+    store: Option<Arc<dyn RevocationStore>>,
     shared: OnceLock<Arc<Shared>>,
 }
 
@@ -89,6 +93,7 @@ impl SessionSecurity {
             config: None,
             timeouts_hook: None,
             audit_hook: None,
+            store: None,
             shared: OnceLock::new(),
         }
     }
@@ -120,6 +125,15 @@ impl SessionSecurity {
         self
     }
 
+    /// Keeps revocations and the sessions list in `store` instead of the one
+    /// the `revocations` setting names: your own [`RevocationStore`] (on
+    /// your database), or one [`MemoryStore`](crate::MemoryStore) shared by
+    /// several instances in a test.
+    pub fn revocation_store(mut self, store: impl RevocationStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
     /// Calls `hook` on sign-in, sign-out, and each request that finds its
     /// session expired (with the reason). Keep it quick: it runs inline.
     pub fn audit<F>(mut self, hook: F) -> Self
@@ -128,6 +142,36 @@ impl SessionSecurity {
     {
         self.audit_hook = Some(Arc::new(hook));
         self
+    }
+}
+
+impl SessionSecurity {
+    /// Opens the revocation store and loads it, within `revocations_wait`;
+    /// the error, for the launch log, names the setting.
+    async fn start_revocations(&self, config: &Config) -> Result<Arc<Revocations>, String> {
+        let choice = config.revocation_store().map_err(|e| format!("{CONFIG_TABLE}.revocations: {e}"))?;
+        let (store, what) = match &self.store {
+            Some(store) => (store.clone(), "the app's revocation store".to_string()),
+            None => {
+                let namespace = format!("{}{}", config.cookie_name, config.base);
+                let store = choice
+                    .open(&namespace)
+                    .await
+                    .map_err(|e| format!("{CONFIG_TABLE}.revocations: cannot open {}: {e}", choice.describe()))?;
+                (store, choice.describe())
+            }
+        };
+        let wait = std::time::Duration::from_secs(u64::from(config.revocations_wait));
+        let timing = RevocationTiming::new(config.expire_after, config.absolute_timeout);
+        let revocations = Revocations::start(store, timing, self.clock.clone(), wait).await.map_err(|e| {
+            format!(
+                "{CONFIG_TABLE}.revocations: {what} could not be loaded within {} s ({e}); the app does not serve \
+                 sessions it cannot check (raise {CONFIG_TABLE}.revocations_wait, or fix the store)",
+                config.revocations_wait
+            )
+        })?;
+        log::info!("session security: revocations in {what}, {} in force", revocations.held());
+        Ok(revocations)
     }
 }
 
@@ -199,8 +243,17 @@ fn sign_in(req: &Request<'_>, res: &mut Response<'_>, shared: &Shared, runtime: 
         last_activity: at,
         login_tag: runtime.binder.login_tag(&values),
         person_tag: runtime.person_tag(&config.login_cookies, &values),
+        session_id: SessionId::random().as_u64(),
     };
     res.adjoin_header(runtime.stamp_header(stamp));
+    shared.revocations.started(SessionRecord {
+        id: SessionId::from_u64(stamp.session_id),
+        person: PersonKey::from_bytes(stamp.person_tag),
+        signed_in: at,
+        last_seen: at,
+        user_agent: describe_user_agent(req.headers().get_one("User-Agent")),
+        until: at + i64::from(shared.config.expire_after),
+    });
     shared.audit(req, SessionEvent::SignedIn);
 }
 
@@ -243,7 +296,7 @@ impl Fairing for SessionSecurity {
     fn info(&self) -> Info {
         Info {
             name: "Session Security",
-            kind: Kind::Ignite | Kind::Liftoff | Kind::Request | Kind::Response | Kind::Singleton,
+            kind: Kind::Ignite | Kind::Liftoff | Kind::Request | Kind::Response | Kind::Shutdown | Kind::Singleton,
         }
     }
 
@@ -267,14 +320,36 @@ impl Fairing for SessionSecurity {
             return Err(rocket);
         }
         let base = config.base.clone();
-        let shared =
-            Arc::new(Shared::new(config, self.clock.clone(), self.timeouts_hook.clone(), self.audit_hook.clone()));
+        let revocations = match self.start_revocations(&config).await {
+            Ok(revocations) => revocations,
+            Err(e) => {
+                log::error!("{e}");
+                return Err(rocket);
+            }
+        };
+        let shared = Arc::new(Shared::new(
+            config,
+            self.clock.clone(),
+            self.timeouts_hook.clone(),
+            self.audit_hook.clone(),
+            revocations,
+        ));
         if self.shared.set(shared.clone()).is_err() {
             log::error!("SessionSecurity was ignited twice");
             return Err(rocket);
         }
         let routes = crate::ping::routes().into_iter().chain(crate::assets::routes()).collect::<Vec<_>>();
         Ok(rocket.manage(shared).mount(base, routes))
+    }
+
+    async fn on_shutdown(&self, _: &Rocket<Orbit>) {
+        // Revocations not yet in the store go there before the process ends.
+        let Some(shared) = self.shared.get() else { return };
+        match tokio::time::timeout(std::time::Duration::from_secs(5), shared.revocations.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::error!("{CONFIG_TABLE}.revocations: not written at shutdown: {e}"),
+            Err(_) => log::error!("{CONFIG_TABLE}.revocations: the store did not answer within 5 s at shutdown"),
+        }
     }
 
     async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
@@ -370,6 +445,11 @@ impl Fairing for SessionSecurity {
                     let next = next_stamp(req, res, seen, shared, runtime, session, stamp);
                     if next != stamp {
                         res.adjoin_header(runtime.stamp_header(next));
+                    }
+                    // The sessions list learns of activity once a minute per session, off this path.
+                    if next.last_activity / 60 != stamp.last_activity / 60 {
+                        let until = next.last_activity + i64::from(decided.timeouts.expire_after);
+                        shared.revocations.seen(SessionId::from_u64(stamp.session_id), next.last_activity, until);
                     }
                 }
             },

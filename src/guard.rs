@@ -13,6 +13,7 @@ use crate::config::Timeouts;
 use crate::context::{request_context, RequestSession, Shared};
 use crate::http::accept_language;
 use crate::i18n::Language;
+use crate::revocation::{PersonKey, Revocation, SessionId, SessionRecord, StoreError};
 use crate::snippet::Snippet;
 use crate::stamp::PersonTag;
 use crate::verdict::{ExpiryReason, Verdict};
@@ -77,6 +78,7 @@ pub(crate) const REJECTION_PROBE: &str = "session_security_rejected";
 #[derive(Clone)]
 pub struct ActiveSession {
     idle: u32,
+    id: SessionId,
     signed_in_at: i64,
     person_tag: PersonTag,
     timeouts: Timeouts,
@@ -109,6 +111,12 @@ impl ActiveSession {
     /// Seconds until the session expires, if nothing happens.
     pub fn expires_in(&self) -> u32 {
         self.timeouts.expire_after.saturating_sub(self.idle)
+    }
+
+    /// The session's id: made at sign-in, what the sessions list shows and
+    /// [`SessionTracker::end`] takes.
+    pub fn id(&self) -> SessionId {
+        self.id
     }
 
     /// When the person signed in (UTC).
@@ -193,6 +201,7 @@ impl<'r> FromRequest<'r> for ActiveSession {
                 session.mark_protected();
                 Outcome::Success(ActiveSession {
                     idle,
+                    id: SessionId::from_u64(stamp.session_id),
                     signed_in_at: stamp.signed_in_at,
                     person_tag: stamp.person_tag,
                     timeouts: decided.timeouts,
@@ -285,9 +294,12 @@ impl SessionTracker<'_> {
         self.session.sign_in(self.shared.clock.now_unix());
     }
 
-    /// Ends the session: removes the stamp and every cookie in
-    /// `login_cookies` that this response does not set again.
+    /// Ends the session for good: revokes it (a copy of its cookies is
+    /// refused from now on, on every instance, also after a restart), and
+    /// removes the stamp and every cookie in `login_cookies` that this
+    /// response does not set again.
     pub fn sign_out(&self) {
+        self.revoke_this();
         self.session.sign_out();
     }
 
@@ -295,6 +307,207 @@ impl SessionTracker<'_> {
     /// [`ActiveSession`] would let through), whatever this handler asks next.
     pub fn is_signed_in(&self) -> bool {
         matches!(self.session.decided(self.req, self.shared).verdict, Verdict::Active { .. })
+    }
+
+    /// The active session's stamp and idle limit, if any.
+    fn active(&self) -> Option<(crate::stamp::Stamp, u32)> {
+        let decided = self.session.decided(self.req, self.shared);
+        match decided.verdict {
+            Verdict::Active { stamp, .. } => Some((stamp, decided.timeouts.expire_after)),
+            _ => None,
+        }
+    }
+
+    fn audit_revocation(&self, revocation: Revocation) {
+        self.shared.audit(self.req, crate::context::SessionEvent::Revoked(revocation));
+    }
+
+    /// Ends this session for good: a copy of its cookies is refused from
+    /// now on, on every instance (the revocation reaches the others through
+    /// the store), and this response removes its cookies. The same as
+    /// [`sign_out`](Self::sign_out).
+    fn revoke_this(&self) {
+        if let Some((stamp, expire_after)) = self.active() {
+            let id = SessionId::from_u64(stamp.session_id);
+            let person = PersonKey::from_bytes(stamp.person_tag);
+            let revocation = self.shared.revocations.end_session(id, person, stamp.signed_in_at, expire_after);
+            self.audit_revocation(revocation);
+        }
+    }
+
+    /// Ends every session of this person, this one included, on every
+    /// device ("sign out everywhere"); this response removes this browser's
+    /// cookies. The person can sign in again at once.
+    pub fn sign_out_everywhere(&self) {
+        if let Some((stamp, _)) = self.active() {
+            self.revoke_this();
+            let revocation = self.shared.revocations.end_person(PersonKey::from_bytes(stamp.person_tag), None);
+            self.audit_revocation(revocation);
+        }
+        self.session.sign_out();
+    }
+
+    /// Ends every *other* session of this person (after a password change,
+    /// say); this one stays signed in. `false` when there is no active
+    /// session to keep.
+    pub fn sign_out_others(&self) -> bool {
+        let Some((stamp, _)) = self.active() else { return false };
+        let (person, id) = (PersonKey::from_bytes(stamp.person_tag), SessionId::from_u64(stamp.session_id));
+        let revocation = self.shared.revocations.end_person(person, Some(id));
+        self.audit_revocation(revocation);
+        true
+    }
+
+    /// This person's sessions signed in and not ended, oldest first, this
+    /// one marked `current` (empty without an active session). Read from the
+    /// revocation store: `last_seen` is exact to within a minute.
+    pub async fn sessions(&self) -> Result<Vec<ListedSession>, StoreError> {
+        let Some((stamp, _)) = self.active() else { return Ok(Vec::new()) };
+        let current = SessionId::from_u64(stamp.session_id);
+        let list = self.shared.revocations.sessions(PersonKey::from_bytes(stamp.person_tag)).await?;
+        Ok(list.into_iter().map(|record| ListedSession::new(record, current)).collect())
+    }
+
+    /// Ends one of this person's sessions (from [`sessions`](Self::sessions));
+    /// `Ok(false)` when `id` is none of theirs (someone else's is never
+    /// ended). Ending the current one is a sign-out.
+    pub async fn end(&self, id: SessionId) -> Result<bool, StoreError> {
+        let Some((stamp, expire_after)) = self.active() else { return Ok(false) };
+        if id.as_u64() == stamp.session_id {
+            self.sign_out();
+            return Ok(true);
+        }
+        let person = PersonKey::from_bytes(stamp.person_tag);
+        let Some(record) = self.shared.revocations.sessions(person).await?.into_iter().find(|s| s.id == id) else {
+            return Ok(false);
+        };
+        let revocation = self.shared.revocations.end_session(id, person, record.signed_in, expire_after);
+        self.audit_revocation(revocation);
+        Ok(true)
+    }
+}
+
+/// One of a person's sessions, as [`SessionTracker::sessions`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq, rocket::serde::Serialize)]
+#[serde(crate = "rocket::serde")]
+#[non_exhaustive]
+pub struct ListedSession {
+    /// Its id (16 hexadecimal digits in JSON).
+    #[serde(serialize_with = "as_text")]
+    pub id: SessionId,
+    /// The session this request belongs to.
+    pub current: bool,
+    /// When the person signed in (Unix seconds).
+    pub signed_in: i64,
+    /// Its last activity, to within a minute (Unix seconds).
+    pub last_seen: i64,
+    /// A short description of its browser, e.g. "Firefox on Linux".
+    pub user_agent: String,
+}
+
+fn as_text<S: rocket::serde::Serializer>(id: &SessionId, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(id)
+}
+
+impl ListedSession {
+    fn new(record: SessionRecord, current: SessionId) -> ListedSession {
+        ListedSession {
+            id: record.id,
+            current: record.id == current,
+            signed_in: record.signed_in,
+            last_seen: record.last_seen,
+            user_agent: record.user_agent,
+        }
+    }
+}
+
+/// For the app's administrators: end every session of a person, or of
+/// everyone. A request guard; protect the route with your own admin check.
+///
+/// ```
+/// # #[macro_use] extern crate rocket;
+/// use rocket_session_security::SessionAdmin;
+///
+/// // Your own guard must make sure only administrators get here.
+/// #[post("/admin/users/<name>/disable")]
+/// fn disable(name: &str, admin: SessionAdmin<'_>) -> &'static str {
+///     // The value your login handler put in its private cookie "user".
+///     match admin.end_sessions_of(&[("user", name)]) {
+///         Ok(_) => "signed out everywhere",
+///         Err(_) => "no such login cookie",
+///     }
+/// }
+///
+/// #[post("/admin/everyone/sign-out")]
+/// fn everyone(admin: SessionAdmin<'_>) -> &'static str {
+///     admin.end_everyone();
+///     "everyone is signed out"
+/// }
+/// ```
+pub struct SessionAdmin<'r> {
+    req: &'r Request<'r>,
+    shared: &'r Shared,
+}
+
+impl std::fmt::Debug for SessionAdmin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionAdmin").field("revocations", &self.shared.revocations).finish()
+    }
+}
+
+impl SessionAdmin<'_> {
+    /// Ends every session (on every instance) of the person whose login
+    /// cookies hold these values: `(cookie name, value)` for each of the
+    /// `login_cookies` the app sets, each value as the app put it into its
+    /// *private* cookie (the `add_private` plaintext). The error names a
+    /// cookie that is not in `login_cookies`.
+    pub fn end_sessions_of(&self, login_values: &[(&str, &str)]) -> Result<Revocation, String> {
+        let names = &self.shared.config.login_cookies;
+        let mut identities = Vec::with_capacity(login_values.len());
+        for (name, value) in login_values {
+            let index = names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| format!("{name:?} is not one of login_cookies {names:?}"))?;
+            // As `binding::identity` marks a private cookie's decrypted value.
+            identities.push((index, [b"S".as_slice(), value.as_bytes()].concat()));
+        }
+        identities.sort_by_key(|(i, _)| *i);
+        let binder = self.shared.binder().ok_or("the app has not served a request yet")?;
+        let tag = binder.person_tag(identities.iter().map(|(i, v)| (*i, v.as_slice())));
+        let revocation = self.shared.revocations.end_person(PersonKey::from_bytes(tag), None);
+        self.shared.audit(self.req, crate::context::SessionEvent::Revoked(revocation));
+        Ok(revocation)
+    }
+
+    /// Ends every session of everyone signed in until now, on every instance.
+    pub fn end_everyone(&self) -> Revocation {
+        let revocation = self.shared.revocations.end_everyone();
+        self.shared.audit(self.req, crate::context::SessionEvent::Revoked(revocation));
+        revocation
+    }
+
+    /// How many revocations this instance holds in memory.
+    pub fn revocations_held(&self) -> usize {
+        self.shared.revocations.held()
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SessionAdmin<'r> {
+    type Error = SessionRejected;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        match request_context(req, "SessionAdmin") {
+            Some((_, shared)) => Outcome::Success(SessionAdmin { req, shared }),
+            None => Outcome::Error((Status::InternalServerError, SessionRejected::NotConfigured)),
+        }
+    }
+}
+
+impl Sentinel for SessionAdmin<'_> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        fairing_missing(rocket, "SessionAdmin")
     }
 }
 

@@ -310,6 +310,8 @@ pub(crate) struct ExpiryNotices {
     pub idle: &'static str,
     pub absolute: &'static str,
     pub invalid: &'static str,
+    /// The session was revoked (signed out here or elsewhere, ended from a list or by an administrator).
+    pub revoked: &'static str,
     /// Units of `{d}`: minutes, seconds.
     pub minutes: &'static str,
     pub seconds: &'static str,
@@ -317,7 +319,33 @@ pub(crate) struct ExpiryNotices {
 
 impl Language {
     pub(crate) fn expiry_notices(self) -> ExpiryNotices {
-        let n = |idle, absolute, invalid, minutes, seconds| ExpiryNotices { idle, absolute, invalid, minutes, seconds };
+        ExpiryNotices { revoked: self.revoked_notice(), ..self.timing_notices() }
+    }
+
+    fn revoked_notice(self) -> &'static str {
+        match self {
+            Language::English => "Your session was ended (signed out on this or another device). Please sign in again.",
+            Language::French => "Votre session a été fermée (déconnexion sur cet appareil ou un autre). Veuillez vous reconnecter.",
+            Language::German => "Ihre Sitzung wurde beendet (Abmeldung auf diesem oder einem anderen Gerät). Bitte melden Sie sich erneut an.",
+            Language::Spanish => "Su sesión se ha cerrado (en este u otro dispositivo). Vuelva a iniciar sesión.",
+            Language::Italian => "La tua sessione è stata chiusa (su questo o un altro dispositivo). Accedi di nuovo.",
+            Language::Portuguese => "A sua sessão foi terminada (neste ou noutro dispositivo). Inicie sessão novamente.",
+            Language::Dutch => "Uw sessie is beëindigd (afgemeld op dit of een ander apparaat). Meld u opnieuw aan.",
+            Language::Polish => "Twoja sesja została zakończona (wylogowanie na tym lub innym urządzeniu). Zaloguj się ponownie.",
+            Language::Czech => "Vaše relace byla ukončena (odhlášení na tomto nebo jiném zařízení). Přihlaste se znovu.",
+            Language::Japanese => "セッションは終了しました（この端末または別の端末でサインアウト）。もう一度サインインしてください。",
+        }
+    }
+
+    fn timing_notices(self) -> ExpiryNotices {
+        let n = |idle, absolute, invalid, minutes, seconds| ExpiryNotices {
+            idle,
+            absolute,
+            invalid,
+            revoked: "",
+            minutes,
+            seconds,
+        };
         match self {
             Language::English => n(
                 "You were signed out after {d} of inactivity.",

@@ -208,10 +208,13 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, ConfigError, LogoutMethod, SameSitePolicy, Timeouts};
 pub use context::SessionEvent;
 pub use fairing::SessionSecurity;
-pub use guard::{ActiveSession, SessionRejected, SessionTracker};
+pub use guard::{ActiveSession, ListedSession, SessionAdmin, SessionRejected, SessionTracker};
 pub use i18n::{Language, Texts};
 pub use redirect::safe_next;
-pub use revocation::{Cursor, MemoryStore, PersonKey, Revocation, RevocationSet, RevocationStore, SessionId, SessionRecord, StoreError};
+pub use revocation::{
+    describe_user_agent, Cursor, EmbeddedStore, MemoryStore, PersonKey, Revocation, RevocationSet, RevocationStore,
+    Revocations, SessionId, SessionRecord, StoreError,
+};
 pub use snippet::Snippet;
 #[cfg(feature = "tera")]
 pub use snippet::{register_templates, SNIPPET_TEMPLATE};

@@ -1,13 +1,14 @@
 //! The stamp codec: sign-in time, last activity and the two binding tags in,
 //! an encrypted, authenticated cookie value out, and back.
 //!
-//! Format (version 3): `base64url(nonce ‖ ciphertext ‖ tag)` without padding,
-//! always [`ENCODED_LEN`] characters. The plaintext is 29 bytes: the version
+//! Format (version 4): `base64url(nonce ‖ ciphertext ‖ tag)` without padding,
+//! always [`ENCODED_LEN`] characters. The plaintext is 38 bytes: the version
 //! byte, `signed_in_at` as a big-endian `i64`, `last_activity` as seconds
-//! after it (a big-endian `u32`: 136 years), then the 8-byte
-//! [`login tag`](Stamp::login_tag) and the 8-byte
-//! [`person tag`](Stamp::person_tag) (see `binding.rs`). 29 bytes are two
-//! AES blocks, as version 2's 17 were: the binding costs no cipher work. It is sealed with
+//! after it (a big-endian `u32`: 136 years), the 8-byte
+//! [`login tag`](Stamp::login_tag), the 8-byte
+//! [`person tag`](Stamp::person_tag) (see `binding.rs`), the 8-byte random
+//! [`session id`](Stamp::session_id) that revocations name, and a reserved
+//! byte, 0 (so the sealed value is whole base64 groups). It is sealed with
 //! AES-256-GCM, a random 96-bit nonce per seal, the cookie name as associated
 //! data (a stamp moved to another cookie does not open), under a key of its
 //! own: the first 32 bytes of HKDF-SHA256 of Rocket's 512-bit master key with
@@ -27,22 +28,25 @@ use rand::RngCore;
 
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-const VERSION: u8 = 3;
+const VERSION: u8 = 4;
 /// Length of the login tag (SipHash-2-4: 64 bits).
 pub const LOGIN_TAG_BYTES: usize = 8;
 /// Length of the person tag (HMAC-SHA256 cut to 64 bits).
 pub const PERSON_TAG_BYTES: usize = 8;
-/// Version byte, sign-in `i64`, activity offset `u32`, two binding tags.
-const PLAIN_LEN: usize = 1 + 8 + 4 + LOGIN_TAG_BYTES + PERSON_TAG_BYTES;
+/// Version byte, sign-in `i64`, activity offset `u32`, two binding tags,
+/// the session id, a reserved byte.
+const PLAIN_LEN: usize = 1 + 8 + 4 + LOGIN_TAG_BYTES + PERSON_TAG_BYTES + 8 + 1;
 const LOGIN_AT: usize = 13;
 const PERSON_AT: usize = LOGIN_AT + LOGIN_TAG_BYTES;
+const SESSION_AT: usize = PERSON_AT + PERSON_TAG_BYTES;
+const RESERVED_AT: usize = SESSION_AT + 8;
 const SEALED_LEN: usize = NONCE_LEN + PLAIN_LEN + TAG_LEN;
-/// The length of every stamp cookie value (57 bytes make 76 base64
+/// The length of every stamp cookie value (66 bytes make 88 base64
 /// characters, no padding).
 pub const ENCODED_LEN: usize = SEALED_LEN / 3 * 4;
 const _: () = assert!(SEALED_LEN.is_multiple_of(3), "a padded value would need percent-encoding");
 /// The HKDF info that makes the stamp key from Rocket's master key.
-pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v3 AES-256-GCM, SipHash-2-4, HMAC-SHA256";
+pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v4 AES-256-GCM, SipHash-2-4, HMAC-SHA256";
 
 /// The keyed digest of the login cookies as sent (see `binding.rs`).
 pub type LoginTag = [u8; LOGIN_TAG_BYTES];
@@ -70,6 +74,9 @@ pub struct Stamp {
     /// the same for every sign-in of one person. Checked when the login tag
     /// differs (the app re-issued its cookie), and shown to the browser.
     pub person_tag: PersonTag,
+    /// The session's random id, made at sign-in: what a revocation of this
+    /// one session names. 0 for none (a stamp made by hand in a test).
+    pub session_id: u64,
 }
 
 /// Why a stamp could not be read. Every case means "expired": fail closed.
@@ -173,7 +180,9 @@ impl StampCodec {
         let offset = stamp.last_activity.saturating_sub(stamp.signed_in_at).clamp(0, i64::from(u32::MAX)) as u32;
         body[9..LOGIN_AT].copy_from_slice(&offset.to_be_bytes());
         body[LOGIN_AT..PERSON_AT].copy_from_slice(&stamp.login_tag);
-        body[PERSON_AT..].copy_from_slice(&stamp.person_tag);
+        body[PERSON_AT..SESSION_AT].copy_from_slice(&stamp.person_tag);
+        body[SESSION_AT..RESERVED_AT].copy_from_slice(&stamp.session_id.to_be_bytes());
+        body[RESERVED_AT] = 0;
         let computed = self
             .cipher
             .encrypt_in_place_detached(Nonce::from_slice(nonce), &self.associated_data, body)
@@ -272,9 +281,10 @@ fn parse_plain(plain: &[u8]) -> Option<Stamp> {
         signed_in_at,
         last_activity: signed_in_at.checked_add(i64::from(offset))?,
         login_tag: plain[LOGIN_AT..PERSON_AT].try_into().ok()?,
-        person_tag: plain[PERSON_AT..].try_into().ok()?,
+        person_tag: plain[PERSON_AT..SESSION_AT].try_into().ok()?,
+        session_id: u64::from_be_bytes(plain[SESSION_AT..RESERVED_AT].try_into().ok()?),
     };
-    (signed_in_at >= 0).then_some(stamp)
+    (signed_in_at >= 0 && plain[RESERVED_AT] == 0).then_some(stamp)
 }
 
 #[cfg(test)]
@@ -325,8 +335,13 @@ mod tests {
     #[test]
     fn round_trips_and_uses_a_fresh_nonce_each_time() {
         let codec = codec();
-        let stamp =
-            Stamp { signed_in_at: 1_700_000_000, last_activity: 1_700_000_123, login_tag: [1; 8], person_tag: [2; 8] };
+        let stamp = Stamp {
+            signed_in_at: 1_700_000_000,
+            last_activity: 1_700_000_123,
+            login_tag: [1; 8],
+            person_tag: [2; 8],
+            session_id: 3,
+        };
         let a = codec.seal(stamp);
         let b = codec.seal(stamp);
         assert_ne!(a, b);
@@ -335,7 +350,13 @@ mod tests {
         assert_eq!(codec.open(&b), Ok(stamp));
         let edges = [
             Stamp { signed_in_at: 0, last_activity: 0, ..Stamp::default() },
-            Stamp { signed_in_at: 5, last_activity: 5 + i64::from(u32::MAX), login_tag: [0xff; 8], person_tag: [0; 8] },
+            Stamp {
+                signed_in_at: 5,
+                last_activity: 5 + i64::from(u32::MAX),
+                login_tag: [0xff; 8],
+                person_tag: [0; 8],
+                session_id: u64::MAX,
+            },
             Stamp { signed_in_at: i64::MAX - i64::from(u32::MAX), last_activity: i64::MAX, ..Stamp::default() },
         ];
         for edge in edges {
@@ -419,15 +440,31 @@ mod tests {
             p.extend_from_slice(&offset.to_be_bytes());
             p.extend_from_slice(&[4; LOGIN_TAG_BYTES]);
             p.extend_from_slice(&[5; PERSON_TAG_BYTES]);
+            p.extend_from_slice(&77u64.to_be_bytes());
+            p.push(0);
             p
         };
-        let tags = Stamp { login_tag: [4; LOGIN_TAG_BYTES], person_tag: [5; PERSON_TAG_BYTES], ..Stamp::default() };
-        assert_eq!(parse_plain(&plain(3, 5, 4)), Some(Stamp { signed_in_at: 5, last_activity: 9, ..tags }));
-        assert_eq!(parse_plain(&plain(3, 5, 0)), Some(Stamp { signed_in_at: 5, last_activity: 5, ..tags }));
-        for bad in [plain(2, 5, 4), plain(4, 5, 4), plain(3, -5, 9), plain(3, i64::MIN, 0), plain(3, i64::MAX, 1)] {
+        let tags = Stamp {
+            login_tag: [4; LOGIN_TAG_BYTES],
+            person_tag: [5; PERSON_TAG_BYTES],
+            session_id: 77,
+            ..Stamp::default()
+        };
+        assert_eq!(parse_plain(&plain(4, 5, 4)), Some(Stamp { signed_in_at: 5, last_activity: 9, ..tags }));
+        assert_eq!(parse_plain(&plain(4, 5, 0)), Some(Stamp { signed_in_at: 5, last_activity: 5, ..tags }));
+        let mut reserved_set = plain(4, 5, 4);
+        reserved_set[RESERVED_AT] = 1;
+        for bad in [
+            plain(3, 5, 4),
+            plain(5, 5, 4),
+            plain(4, -5, 9),
+            plain(4, i64::MIN, 0),
+            plain(4, i64::MAX, 1),
+            reserved_set,
+        ] {
             assert_eq!(parse_plain(&bad), None, "{bad:?}");
         }
-        let good = plain(3, 5, 4);
+        let good = plain(4, 5, 4);
         assert_eq!(parse_plain(&good[..PLAIN_LEN - 1]), None);
         assert_eq!(parse_plain(&[good.clone(), vec![0]].concat()), None);
         assert_eq!(parse_plain(&[]), None);
@@ -435,7 +472,7 @@ mod tests {
         // Sealed but not a stamp we write: authentic, yet refused.
         let codec = codec();
         let mut sealed = [0u8; SEALED_LEN];
-        sealed[NONCE_LEN..NONCE_LEN + PLAIN_LEN].copy_from_slice(&plain(3, -9, 5));
+        sealed[NONCE_LEN..NONCE_LEN + PLAIN_LEN].copy_from_slice(&plain(4, -9, 5));
         let (nonce, rest) = sealed.split_at_mut(NONCE_LEN);
         let (body, tag) = rest.split_at_mut(PLAIN_LEN);
         let computed =

@@ -107,6 +107,7 @@ pub struct TestSession<'a> {
     signed_in_at: i64,
     last_activity: Option<i64>,
     stamp_only: bool,
+    session_id: u64,
 }
 
 /// Starts a [`TestSession`] for `rocket` (which must have
@@ -119,7 +120,16 @@ pub struct TestSession<'a> {
 pub fn session(rocket: &Rocket<Orbit>) -> TestSession<'_> {
     let (shared, runtime) = launched(rocket).expect("testing::session needs `.attach(SessionSecurity::fairing())`");
     let now = shared.clock.now_unix();
-    TestSession { shared, runtime, login: Vec::new(), signed_in_at: now, last_activity: None, stamp_only: false }
+    let session_id = crate::SessionId::random().as_u64();
+    TestSession {
+        shared,
+        runtime,
+        login: Vec::new(),
+        signed_in_at: now,
+        last_activity: None,
+        stamp_only: false,
+        session_id,
+    }
 }
 
 impl TestSession<'_> {
@@ -182,7 +192,14 @@ impl TestSession<'_> {
             last_activity: self.last_activity.unwrap_or(self.signed_in_at),
             login_tag: binder.login_tag(&values),
             person_tag: self.runtime.person_tag(names, &values),
+            session_id: self.session_id,
         }
+    }
+
+    /// The session's id (random unless set): what a revocation of it names.
+    pub fn session_id(mut self, id: crate::SessionId) -> Self {
+        self.session_id = id.as_u64();
+        self
     }
 
     /// The login cookies and the stamp, for `LocalRequest::cookies`.

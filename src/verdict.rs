@@ -23,15 +23,19 @@ pub enum ExpiryReason {
     /// decrypt or parse (tampered, another key, a format we do not write),
     /// or was made for another sign-in than the login cookies name.
     Invalid,
+    /// The session was ended before its time: signed out (here or in a copy
+    /// of its cookies), ended from the sessions list, or by an administrator.
+    Revoked,
 }
 
 impl ExpiryReason {
-    /// `idle`, `absolute` or `invalid`.
+    /// `idle`, `absolute`, `invalid` or `revoked`.
     pub fn as_str(self) -> &'static str {
         match self {
             ExpiryReason::Idle => "idle",
             ExpiryReason::Absolute => "absolute",
             ExpiryReason::Invalid => "invalid",
+            ExpiryReason::Revoked => "revoked",
         }
     }
 
@@ -61,6 +65,7 @@ impl ExpiryReason {
             }
             ExpiryReason::Absolute => notices.absolute.to_string(),
             ExpiryReason::Invalid => notices.invalid.to_string(),
+            ExpiryReason::Revoked => notices.revoked.to_string(),
         }
     }
 }

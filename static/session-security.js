@@ -20,7 +20,7 @@
 // Server: POST {pingUrl}?idle_for=<seconds idle here> answers about the session:
 //   200 {state: 'active', idle_for, warn_after, expire_after, person} (the server's own idle
 //   time and the person's timeouts, in seconds; person: an opaque id of who is signed in, or
-//   null), 401 {state: 'expired', reason: 'idle' | 'absolute' | 'invalid'} (missing or unknown:
+//   null), 401 {state: 'expired', reason: 'idle' | 'absolute' | 'invalid' | 'revoked'} (missing or unknown:
 //   'invalid'), or 401 {state: 'anonymous'} (nobody signed in: signed out elsewhere).
 //   Anything else is no answer about the session, and never taken as one: the server may not
 //   have seen the ping at all. A failure, of three kinds: 'refused', an HTTP answer of another
@@ -40,7 +40,7 @@
 //                   HTTP answer), error (the body's error text, if any)}
 //   warnAfterMs, expireAfterMs  the timeouts; the server's per-person values win
 //   signedOutAt     when a tab expired or signed out (0: never)
-//   reason          why: 'idle' | 'absolute' | 'invalid' | 'signed-out'
+//   reason          why: 'idle' | 'absolute' | 'invalid' | 'revoked' | 'signed-out'
 //   person, personAt  who the server last said is signed in ('' unknown), and when
 // Tabs merge it by keeping the newest of each time; failures, failure and the timeouts come
 // with the newest lastAnswer, reason with the newest signedOutAt. A time ahead of this tab's
@@ -104,7 +104,7 @@
   // Why a session ended, as the server (or the page, through expired()) or another tab says;
   // anything else is 'invalid'.
   function knownReason(why) {
-    return /^(idle|absolute|signed-out)$/.test(why) ? why : 'invalid'
+    return /^(idle|absolute|revoked|signed-out)$/.test(why) ? why : 'invalid'
   }
 
   function Core(config, env) {

@@ -11,10 +11,17 @@
 use std::fmt;
 
 mod memory;
+mod service;
 mod set;
+mod sqlite;
+mod user_agent;
 
 pub use memory::MemoryStore;
+pub use service::Revocations;
+pub(crate) use service::{RevocationTiming, StoreChoice};
 pub use set::RevocationSet;
+pub use sqlite::EmbeddedStore;
+pub use user_agent::describe_user_agent;
 
 /// A session's id: 64 random bits made at sign-in and sealed in its stamp.
 /// Shown as 16 hexadecimal digits.
@@ -143,18 +150,18 @@ impl Revocation {
     /// When the entry may be forgotten.
     pub fn until(&self) -> i64 {
         match *self {
-            Revocation::Session { until, .. } | Revocation::Person { until, .. } | Revocation::Everyone { until, .. } => {
-                until
-            }
+            Revocation::Session { until, .. }
+            | Revocation::Person { until, .. }
+            | Revocation::Everyone { until, .. } => until,
         }
     }
 
     /// The same revocation kept at least until `until`.
     pub fn kept_until(mut self, at_least: i64) -> Revocation {
         match &mut self {
-            Revocation::Session { until, .. } | Revocation::Person { until, .. } | Revocation::Everyone { until, .. } => {
-                *until = (*until).max(at_least)
-            }
+            Revocation::Session { until, .. }
+            | Revocation::Person { until, .. }
+            | Revocation::Everyone { until, .. } => *until = (*until).max(at_least),
         }
         self
     }

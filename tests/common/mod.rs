@@ -18,8 +18,12 @@ pub const SECRET: &str = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk=";
 
 /// Settings under `session_security`, with the test timing W=5, E=10.
 pub fn settings(extra: Vec<(&str, Value)>) -> Figment {
-    let mut table: std::collections::BTreeMap<String, Value> =
-        map!["warn_after".to_string() => 5.into(), "expire_after".to_string() => 10.into()];
+    // In-process revocations: tests never share (or leave behind) a database file.
+    let mut table: std::collections::BTreeMap<String, Value> = map![
+        "warn_after".to_string() => 5.into(),
+        "expire_after".to_string() => 10.into(),
+        "revocations".to_string() => "memory".into()
+    ];
     for (key, value) in extra {
         table.insert(key.to_string(), value);
     }
