@@ -387,6 +387,16 @@ impl SessionTracker<'_> {
     }
 }
 
+/// A session id in a route, `<id>`: 16 hexadecimal digits (anything else
+/// does not match the route).
+impl<'a> rocket::request::FromParam<'a> for SessionId {
+    type Error = String;
+
+    fn from_param(param: &'a str) -> Result<SessionId, String> {
+        param.parse()
+    }
+}
+
 /// One of a person's sessions, as [`SessionTracker::sessions`] lists them.
 #[derive(Debug, Clone, PartialEq, Eq, rocket::serde::Serialize)]
 #[serde(crate = "rocket::serde")]

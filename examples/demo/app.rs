@@ -5,13 +5,16 @@
 
 use rocket::figment::{util::map, value::Value, Figment};
 use rocket::form::{Form, FromForm};
+use rocket::http::Status;
 use rocket::http::{ContentType, CookieJar, Header};
 use rocket::request::FlashMessage;
 use rocket::response::Redirect;
 use rocket::serde::json::{serde_json::json, Value as Json};
 use rocket::{get, post, routes, Build, Either, Rocket};
 use rocket_dyn_templates::{context, Template};
-use rocket_session_security::{register_templates, safe_next, ActiveSession, SessionSecurity, SessionTracker};
+use rocket_session_security::{
+    register_templates, safe_next, ActiveSession, SessionId, SessionSecurity, SessionTracker,
+};
 
 /// The app's own sign-in cookie (private), listed in `login_cookies`.
 const USER_COOKIE: &str = "user";
@@ -39,6 +42,11 @@ pub fn rocket_with(fairing: SessionSecurity, figment: Figment) -> Rocket<Build> 
                 login_page,
                 login_submit,
                 logout,
+                logout_everywhere,
+                sessions_api,
+                end_session_api,
+                sessions_page,
+                end_session_page,
                 index,
                 form_page,
                 form_submit,
@@ -108,6 +116,51 @@ fn login_submit(form: Form<Login<'_>>, jar: &CookieJar<'_>, tracker: SessionTrac
 fn logout(tracker: SessionTracker<'_>) -> Redirect {
     tracker.sign_out();
     Redirect::to("/login")
+}
+
+/// Ends every session of this person, on every device; they can sign in again.
+#[post("/logout-everywhere")]
+fn logout_everywhere(tracker: SessionTracker<'_>) -> Redirect {
+    tracker.sign_out_everywhere();
+    Redirect::to("/login")
+}
+
+/// This person's sessions: `[{"id", "current", "signed_in", "last_seen", "user_agent"}]`.
+#[get("/api/sessions")]
+async fn sessions_api(_session: ActiveSession, tracker: SessionTracker<'_>) -> (Status, Json) {
+    match tracker.sessions().await {
+        Ok(list) => (Status::Ok, json!(list)),
+        Err(e) => (Status::ServiceUnavailable, json!({ "error": e.to_string() })),
+    }
+}
+
+/// Ends one of this person's sessions (never someone else's: 404).
+#[post("/api/sessions/<id>/end")]
+async fn end_session_api(_session: ActiveSession, id: SessionId, tracker: SessionTracker<'_>) -> (Status, Json) {
+    match tracker.end(id).await {
+        Ok(true) => (Status::Ok, json!({ "ended": id.to_string() })),
+        Ok(false) => (Status::NotFound, json!({ "error": "no such session of yours" })),
+        Err(e) => (Status::ServiceUnavailable, json!({ "error": e.to_string() })),
+    }
+}
+
+/// The same list as a page, with buttons.
+#[get("/sessions")]
+async fn sessions_page(session: ActiveSession, tracker: SessionTracker<'_>, jar: &CookieJar<'_>) -> Template {
+    let (sessions, error) = match tracker.sessions().await {
+        Ok(list) => (list, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    Template::render(
+        "sessions",
+        context! { user: user_name(jar), sessions, error, session_security: session.snippet() },
+    )
+}
+
+#[post("/sessions/<id>/end")]
+async fn end_session_page(_session: ActiveSession, id: SessionId, tracker: SessionTracker<'_>) -> Redirect {
+    let _ = tracker.end(id).await;
+    Redirect::to("/sessions")
 }
 
 #[get("/")]
