@@ -316,3 +316,71 @@ fn an_unusable_store_stops_the_launch_naming_the_setting() {
     assert!(matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(_)), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(5), "bounded wait: {:?}", started.elapsed());
 }
+
+// ------------------------------------------------ after a password change; administrators
+
+#[rocket::post("/password")]
+fn change_password(tracker: rocket_session_security::SessionTracker<'_>) -> &'static str {
+    if tracker.sign_out_others() {
+        "the other sessions are over"
+    } else {
+        "not signed in"
+    }
+}
+
+#[rocket::post("/admin/disable/<name>")]
+fn disable(name: &str, admin: rocket_session_security::SessionAdmin<'_>) -> (Status, String) {
+    match admin.end_sessions_of(&[("user", name)]) {
+        Ok(_) => (Status::Ok, format!("{name} is signed out everywhere")),
+        Err(e) => (Status::BadRequest, e),
+    }
+}
+
+#[rocket::post("/admin/everyone")]
+fn everyone(admin: rocket_session_security::SessionAdmin<'_>) -> String {
+    admin.end_everyone();
+    format!("{} held", admin.revocations_held())
+}
+
+fn demo_with_admin() -> (Client, ManualClock) {
+    let clock = ManualClock::new(START);
+    let rocket = app::rocket_with(SessionSecurity::fairing().clock(clock.clone()), settings(vec![]))
+        .mount("/", rocket::routes![change_password, disable, everyone]);
+    (Client::untracked(rocket).expect("launches"), clock)
+}
+
+#[test]
+fn after_a_password_change_the_other_sessions_end_and_this_one_stays() {
+    let (client, clock) = demo_with_admin();
+    let laptop = sign_in_as(&client, "alice", FIREFOX);
+    let phone = sign_in_as(&client, "alice", CHROME);
+    let bob = sign_in_as(&client, "bob", FIREFOX);
+    clock.advance(1);
+    assert_eq!(post(&client, "/password", &laptop).into_string().as_deref(), Some("the other sessions are over"));
+    assert_eq!(get(&client, "/", &laptop).status(), Status::Ok);
+    assert_revoked(get(&client, "/", &phone));
+    assert_eq!(get(&client, "/", &bob).status(), Status::Ok);
+}
+
+#[test]
+fn administrators_end_a_persons_sessions_or_everyones() {
+    let (client, clock) = demo_with_admin();
+    let alice = sign_in_as(&client, "alice", FIREFOX);
+    let alice_phone = sign_in_as(&client, "alice", CHROME);
+    let bob = sign_in_as(&client, "bob", FIREFOX);
+    clock.advance(1);
+    // By the value the demo puts in its private login cookie.
+    let res = post(&client, "/admin/disable/alice", &bob);
+    assert_eq!(res.status(), Status::Ok);
+    assert_revoked(get(&client, "/", &alice));
+    assert_revoked(get(&client, "/", &alice_phone));
+    assert_eq!(get(&client, "/", &bob).status(), Status::Ok, "nobody else");
+    clock.advance(1);
+    let carol = sign_in_as(&client, "carol", FIREFOX);
+    clock.advance(1);
+    assert_eq!(post(&client, "/admin/everyone", &[]).status(), Status::Ok);
+    assert_revoked(get(&client, "/", &bob));
+    assert_revoked(get(&client, "/", &carol));
+    let again = sign_in_as(&client, "alice", FIREFOX);
+    assert_eq!(get(&client, "/", &again).status(), Status::Ok, "a sign-in after it counts");
+}
