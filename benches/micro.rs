@@ -109,4 +109,53 @@ fn main() {
     run("login_tag", &mut || measure(|| binder.login_tag(black_box(&login))));
     run("parse_idle_for", &mut || measure(|| parse_idle_for(black_box(Some("idle_for=42")))));
     run("safe_next", &mut || measure(|| safe_next(black_box(next)).is_some()));
+    revocation_check(&run);
+}
+
+/// Resident memory of this process, in bytes (Linux: /proc/self/statm).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// The per-request revocation check with 1,000,000 revoked sessions (and
+/// 10,000 persons' not-before) held, and what the set costs in memory.
+fn revocation_check(run: &dyn Fn(&str, &mut dyn FnMut() -> f64)) {
+    use rocket_session_security::{PersonKey, Revocation, RevocationSet, SessionId};
+    const ENTRIES: u64 = 1_000_000;
+    let before = resident_bytes();
+    let set = RevocationSet::default();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut random = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let revoked: Vec<u64> = (0..ENTRIES).map(|_| random()).collect();
+    let person = PersonKey::from_bytes([9; 8]);
+    for &id in &revoked {
+        set.apply(&Revocation::Session { id: SessionId::from_u64(id), person, at: 0, until: 1_000 });
+    }
+    for n in 0..10_000u64 {
+        let person = PersonKey::from_bytes(n.to_be_bytes());
+        set.apply(&Revocation::Person { person, not_before: 100, except: None, until: 1_000 });
+    }
+    let after = resident_bytes();
+    if let (Some(before), Some(after)) = (before, after) {
+        println!(
+            "revocation_set_memory: {:.1} MB for {} entries (target <= 64 MB; the benchmark's own id list of 8 MB excluded)",
+            after.saturating_sub(before).saturating_sub(ENTRIES * 8) as f64 / 1e6,
+            set.len()
+        );
+    }
+    let hit = SessionId::from_u64(revoked[ENTRIES as usize / 2]);
+    let miss = SessionId::from_u64(random());
+    let stranger = PersonKey::from_bytes([0xee; 8]);
+    assert!(set.is_revoked(hit, stranger, 500) && !set.is_revoked(miss, stranger, 500));
+    run("revocation_check_miss_1m", &mut || measure(|| set.is_revoked(black_box(miss), black_box(stranger), 500)));
+    run("revocation_check_hit_1m", &mut || measure(|| set.is_revoked(black_box(hit), black_box(stranger), 500)));
+    let empty = RevocationSet::default();
+    run("revocation_check_empty", &mut || measure(|| empty.is_revoked(black_box(miss), black_box(stranger), 500)));
 }
