@@ -10,8 +10,13 @@
 //!    (AES-256-GCM under a key derived from the app's `secret_key`,
 //!    `HttpOnly`, `SameSite=Strict`), **bound to the sign-in**: it seals a
 //!    keyed digest of the app's login cookies, so a stamp is worth nothing
-//!    with anyone else's login cookie. No server-side storage: any number of
-//!    instances sharing `secret_key` serve the same users.
+//!    with anyone else's login cookie. Nothing is stored on the request
+//!    path: any number of instances sharing `secret_key` serve the same
+//!    users. Sign-out **revokes** the session (a random id sealed in the
+//!    stamp): every instance holds the bounded set of revocations in memory
+//!    and follows a store of your choice ([`Config::revocations`]: embedded
+//!    SQLite by default, Redis, or your own [`RevocationStore`]), which
+//!    also keeps each person's sessions list.
 //! 2. **Classification.** Each request is read once (one decryption, one
 //!    keyed hash) and decided once, after routing: anonymous, active (idle
 //!    for so many seconds) or expired (idle, absolute lifetime, or invalid —
