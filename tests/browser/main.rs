@@ -63,7 +63,40 @@ in_every_engine!(
     another_app_on_the_same_origin_cannot_sign_this_one_out,
     one_call_ends_every_tab_when_an_api_answer_is_the_crates_401,
     another_person_signing_in_discards_the_kept_draft,
+    a_revoked_session_leaves_every_tab_at_its_next_ping,
 );
+
+/// A copy of the browser's cookies is signed out elsewhere (as a person who
+/// signs out on another device, or ends this session from the list): every
+/// tab of it leaves at its next ping, and the login page says why.
+async fn a_revoked_session_leaves_every_tab_at_its_next_ping(engine: Engine) -> TestResult {
+    let Some((_serial, server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
+    b.observe("one").await?;
+    b.open_tab(&server.url("/form")).await?;
+    b.observe("two").await?;
+    let cookies = b.client.get_all_cookies().await?;
+    let cookie = cookies.iter().map(|c| format!("{}={}", c.name(), c.value())).collect::<Vec<_>>().join("; ");
+    assert!(cookie.contains("session_security="), "{cookie}");
+    let out = common::proxy::post_with_cookies(server.port(), "/logout", &cookie).await;
+    assert_eq!(out.status, 303);
+    for tab in ["one", "two"] {
+        let ended = b.wait_for(tab, "expire", Duration::from_secs(10)).await?;
+        assert_eq!(ended.detail.as_deref(), Some(r#"{"reason":"revoked"}"#), "{}: {tab}", engine.name());
+    }
+    // Both tabs leave for the login page; the first to load it shows the flash (it is read once).
+    let mut notices = Vec::new();
+    for handle in b.client.windows().await? {
+        b.client.switch_to_window(handle).await?;
+        b.wait_for_path("/login", Duration::from_secs(5)).await?;
+        if let Ok(notice) = b.client.find(Locator::Css(".notice")).await {
+            notices.push(notice.text().await?);
+        }
+    }
+    assert_eq!(notices.len(), 1, "{}: {notices:?}", engine.name());
+    assert!(notices[0].starts_with("Your session was ended"), "{}: {notices:?}", engine.name());
+    b.quit().await;
+    Ok(())
+}
 
 /// Behind nginx, as deployed (the proxy set-ups of `common::proxy`): the
 /// whole warning → "Stay signed in" → still signed in after the first

@@ -228,6 +228,9 @@ impl Nginx {
             head.push_str(&format!("Content-Length: {}\r\n", body.len()));
         }
         let request = format!("{head}\r\n{body}");
+        if self.certs.is_none() {
+            return send_raw(self.port, &request).await;
+        }
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.expect("nginx accepts");
         let raw = match &self.certs {
             None => exchange(tcp, &request).await,
@@ -240,6 +243,21 @@ impl Nginx {
         };
         Answer::parse(&raw).unwrap_or_else(|| panic!("an HTTP answer, got {raw:?}; nginx: {}", self.error_log()))
     }
+}
+
+/// Sends one raw HTTP/1.1 request (with `Connection: close`) to `port` on 127.0.0.1 and reads the answer.
+pub async fn send_raw(port: u16, request: &str) -> Answer {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("the server accepts");
+    let raw = exchange(tcp, request).await;
+    Answer::parse(&raw).unwrap_or_else(|| panic!("an HTTP answer, got {raw:?}"))
+}
+
+/// A `POST` of nothing to `path` on `port`, with a `Cookie` header.
+pub async fn post_with_cookies(port: u16, path: &str, cookie: &str) -> Answer {
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: 0\r\nCookie: {cookie}\r\n\r\n"
+    );
+    send_raw(port, &request).await
 }
 
 impl Drop for Nginx {
