@@ -512,6 +512,17 @@ impl Browser {
         }
     }
 
+    /// The status of a `fetch('/poll')` from the page: what the server says of the session.
+    pub async fn poll_status(&self) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch('/poll', { headers: { Accept: 'application/json' } }).then(r => done(r.status), e => done(String(e)));",
+                vec![],
+            )
+            .await
+    }
+
     /// The browser's clock, in ms since the epoch (what the observer uses).
     pub async fn now_ms(&self) -> Result<i64, fantoccini::error::CmdError> {
         Ok(self.eval("return Date.now()").await?.as_i64().unwrap_or_default())

@@ -180,14 +180,7 @@ async fn stay_signed_in_behind_nginx(engine: Engine, tls: bool) -> TestResult {
     let wait = (start + 11_500 - b.now_ms().await?).max(0) as u64;
     tokio::time::sleep(Duration::from_millis(wait)).await;
     assert_eq!(b.path().await?, "/", "{}: still on the page", engine.name());
-    let status = b
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             fetch('/poll', { headers: { Accept: 'application/json' } }).then(r => done(r.status), e => done(String(e)));",
-            vec![],
-        )
-        .await?;
+    let status = b.poll_status().await?;
     assert_eq!(status, json!(200), "{}: the server kept the session ({})", engine.name(), nginx.error_log());
     // Idle again: the script sees the expiry (the ping's 401) and leaves; the login page says why.
     b.wait_for_path("/login", Duration::from_secs(25)).await?;
@@ -527,14 +520,7 @@ async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session(engine: E
     let wait = (start + 11_500 - b.now_ms().await?).max(0) as u64;
     tokio::time::sleep(Duration::from_millis(wait)).await;
     assert_eq!(b.path().await?, "/");
-    let status = b
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             fetch('/poll', { headers: { Accept: 'application/json' } }).then(r => done(r.status), e => done(String(e)));",
-            vec![],
-        )
-        .await?;
+    let status = b.poll_status().await?;
     assert_eq!(status, serde_json::json!(200));
     b.quit().await;
     Ok(())
