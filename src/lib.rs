@@ -211,7 +211,9 @@ pub use fairing::SessionSecurity;
 pub use guard::{ActiveSession, SessionRejected, SessionTracker};
 pub use i18n::{Language, Texts};
 pub use redirect::safe_next;
-pub use revocation::{Cursor, MemoryStore, PersonKey, Revocation, RevocationSet, RevocationStore, SessionId, SessionRecord, StoreError};
+pub use revocation::{
+    Cursor, MemoryStore, PersonKey, Revocation, RevocationSet, RevocationStore, SessionId, SessionRecord, StoreError,
+};
 pub use snippet::Snippet;
 #[cfg(feature = "tera")]
 pub use snippet::{register_templates, SNIPPET_TEMPLATE};

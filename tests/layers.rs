@@ -30,7 +30,8 @@ fn no_module_imports_its_own_layer_or_one_above() {
         } else {
             vec![path.clone()]
         };
-        let source: String = files.iter().map(|f| std::fs::read_to_string(f).expect("readable")).collect::<Vec<_>>().join("\n");
+        let source: String =
+            files.iter().map(|f| std::fs::read_to_string(f).expect("readable")).collect::<Vec<_>>().join("\n");
         for (line_no, line) in source.lines().enumerate() {
             // Doc links may point anywhere; code may not.
             if line.trim_start().starts_with("//") {

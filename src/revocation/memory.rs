@@ -87,7 +87,8 @@ impl RevocationStore for MemoryStore {
     }
 
     async fn follow(&self, cursor: &Cursor) -> Result<(Vec<Revocation>, Cursor), StoreError> {
-        let from: usize = cursor.parse().map_err(|_| StoreError::new(format!("not a memory-store cursor: {cursor:?}")))?;
+        let from: usize =
+            cursor.parse().map_err(|_| StoreError::new(format!("not a memory-store cursor: {cursor:?}")))?;
         for attempt in 0..2 {
             let notified = self.changed.notified();
             {

@@ -143,18 +143,18 @@ impl Revocation {
     /// When the entry may be forgotten.
     pub fn until(&self) -> i64 {
         match *self {
-            Revocation::Session { until, .. } | Revocation::Person { until, .. } | Revocation::Everyone { until, .. } => {
-                until
-            }
+            Revocation::Session { until, .. }
+            | Revocation::Person { until, .. }
+            | Revocation::Everyone { until, .. } => until,
         }
     }
 
     /// The same revocation kept at least until `until`.
     pub fn kept_until(mut self, at_least: i64) -> Revocation {
         match &mut self {
-            Revocation::Session { until, .. } | Revocation::Person { until, .. } | Revocation::Everyone { until, .. } => {
-                *until = (*until).max(at_least)
-            }
+            Revocation::Session { until, .. }
+            | Revocation::Person { until, .. }
+            | Revocation::Everyone { until, .. } => *until = (*until).max(at_least),
         }
         self
     }
