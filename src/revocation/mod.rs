@@ -11,8 +11,12 @@
 use std::fmt;
 
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 mod set;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
 pub use memory::MemoryStore;
 pub use set::RevocationSet;
 
