@@ -170,6 +170,8 @@
 //! * `tera` (default): [`register_templates`], the crate's templates for an
 //!   app's `rocket_dyn_templates` Tera engine. Without it no Tera is built;
 //!   [`Snippet`] renders itself for any engine.
+//! * `redis`: `RedisStore`, a revocation store in Redis that every instance
+//!   of the app shares (the `redis` crate, with tokio).
 //!
 //! # Layers
 //!
@@ -216,6 +218,8 @@ pub use fairing::SessionSecurity;
 pub use guard::{ActiveSession, ListedSession, SessionAdmin, SessionRejected, SessionTracker};
 pub use i18n::{Language, Texts};
 pub use redirect::safe_next;
+#[cfg(feature = "redis")]
+pub use revocation::RedisStore;
 pub use revocation::{
     describe_user_agent, Cursor, EmbeddedStore, MemoryStore, PersonKey, Revocation, RevocationSet, RevocationStore,
     Revocations, SessionId, SessionRecord, StoreError,

@@ -11,12 +11,16 @@
 use std::fmt;
 
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 mod service;
 mod set;
 mod sqlite;
 mod user_agent;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
 pub use service::Revocations;
 pub(crate) use service::{RevocationTiming, StoreChoice};
 pub use set::RevocationSet;

@@ -5,6 +5,7 @@
 #[path = "../../examples/demo/app.rs"]
 pub mod app;
 pub mod proxy;
+pub mod redis;
 
 use rocket::figment::{util::map, value::Value, Figment};
 use rocket::http::{ContentType, Header};
