@@ -18,9 +18,9 @@ mod set;
 mod sqlite;
 mod user_agent;
 
-pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
+pub use memory::MemoryStore;
 pub use service::Revocations;
 pub(crate) use service::{RevocationTiming, StoreChoice};
 pub use set::RevocationSet;
