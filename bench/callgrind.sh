@@ -4,6 +4,7 @@
 # the instructions go. User space only (the kernel's share is not counted).
 #
 #   bench/callgrind.sh guarded        # or: plain, floor
+#   BENCH_REVOCATIONS=100000 bench/callgrind.sh guarded   # with that many revoked sessions held
 #   callgrind_annotate --inclusive=yes target/callgrind/guarded.out | less   (or $CARGO_TARGET_DIR/callgrind)
 #
 # The server runs under callgrind (about 50 times slower), signed in as in

@@ -7,6 +7,7 @@
 #   CLIENT_FIGURES=0 bench/load.sh   # skip the client figures (gzipped size, pings per cycle)
 #   FLOOR=0 bench/load.sh            # skip the floor app F
 #   CLIENT=browser bench/load.sh     # a client that keeps the cookies it is sent
+#   BENCH_REVOCATIONS=100000 bench/load.sh   # B holds that many revoked sessions (the check's worst case)
 #
 # A = `bench_server plain`:   GET /hello, and the app's own sign-in
 #     (POST /login sets the private cookie user_id).

@@ -27,7 +27,9 @@
 //!   faster.
 //!
 //! Rocket's own settings (port, workers, log level, secret key) come from the
-//! usual `ROCKET_*` environment variables.
+//! usual `ROCKET_*` environment variables. `BENCH_REVOCATIONS=100000` makes
+//! `guarded` start with that many revoked sessions held (in a memory store),
+//! so the check runs against a full set.
 
 use rocket::http::{CookieJar, Header};
 use rocket::{get, post, routes, Build, Responder, Rocket};
@@ -96,22 +98,43 @@ pub fn app(mode: &str) -> Option<Rocket<Build>> {
     match mode {
         "plain" => Some(rocket::build().mount("/", routes![hello_plain, login_plain])),
         "floor" => Some(rocket::build().mount("/", routes![hello_floor, login_floor])),
-        "guarded" => {
-            let figment = rocket::Config::figment().merge(("session_security.login_cookies", ["user_id"]));
-            Some(
-                rocket::custom(figment)
-                    .attach(SessionSecurity::fairing())
-                    .mount("/", routes![hello_guarded, login_guarded]),
-            )
-        }
+        "guarded" => Some(guarded(SessionSecurity::fairing())),
         _ => None,
     }
+}
+
+fn guarded(fairing: SessionSecurity) -> Rocket<Build> {
+    let figment = rocket::Config::figment().merge(("session_security.login_cookies", ["user_id"]));
+    rocket::custom(figment).attach(fairing).mount("/", routes![hello_guarded, login_guarded])
+}
+
+/// A memory store holding `count` revoked sessions (random ids, in force for a day).
+async fn preloaded(count: u64) -> rocket_session_security::MemoryStore {
+    use rocket_session_security::{PersonKey, Revocation, RevocationStore, SessionId};
+    let store = rocket_session_security::MemoryStore::new();
+    let until =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64) + 86_400;
+    for n in 0..count {
+        let id = SessionId::from_u64(n.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let revocation = Revocation::Session { id, person: PersonKey::from_bytes([7; 8]), at: 0, until };
+        if let Err(e) = store.revoke(&revocation).await {
+            eprintln!("bench_server: {e}");
+        }
+    }
+    store
 }
 
 #[rocket::main]
 async fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
-    let Some(rocket) = app(&mode) else {
+    let revocations: u64 = std::env::var("BENCH_REVOCATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let rocket = match mode.as_str() {
+        "guarded" if revocations > 0 => {
+            Some(guarded(SessionSecurity::fairing().revocation_store(preloaded(revocations).await)))
+        }
+        _ => app(&mode),
+    };
+    let Some(rocket) = rocket else {
         eprintln!("usage: bench_server plain|guarded|floor");
         std::process::exit(2);
     };

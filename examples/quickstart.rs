@@ -24,6 +24,6 @@ fn login(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) -> Redirect {
 
 #[rocket::post("/logout")]
 fn logout(tracker: SessionTracker<'_>) -> Redirect {
-    tracker.sign_out(); // removes the stamp and every login cookie
+    tracker.sign_out(); // ends this session for good (revoked everywhere), removes its cookies
     Redirect::to("/login")
 }
