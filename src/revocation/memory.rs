@@ -11,6 +11,8 @@ use super::{Cursor, PersonKey, Revocation, RevocationStore, SessionId, SessionRe
 struct State {
     /// Every revocation kept, in order (the cursor is an index into it).
     log: Vec<Revocation>,
+    /// The same, to keep each once without a scan of the log.
+    kept: std::collections::HashSet<Revocation>,
     /// How many entries were pruned from the front of `log`.
     pruned: usize,
     sessions: Vec<SessionRecord>,
@@ -77,7 +79,7 @@ impl RevocationStore for MemoryStore {
     async fn revoke(&self, revocation: &Revocation) -> Result<(), StoreError> {
         {
             let mut state = self.up()?;
-            if !state.log.contains(revocation) {
+            if state.kept.insert(*revocation) {
                 state.log.push(*revocation);
             }
             state.sessions.retain(|s| !revocation.covers(s.person, s.id, s.signed_in));
@@ -134,7 +136,9 @@ impl RevocationStore for MemoryStore {
         let before = state.log.len();
         // Only a prefix may go, so cursors stay indices; expired entries elsewhere wait their turn.
         let keep_from = state.log.iter().position(|r| r.until() > now).unwrap_or(before);
-        state.log.drain(..keep_from);
+        for gone in state.log.drain(..keep_from).collect::<Vec<_>>() {
+            state.kept.remove(&gone);
+        }
         state.pruned += keep_from;
         state.sessions.retain(|s| s.until > now);
         Ok(())

@@ -114,7 +114,7 @@ impl std::str::FromStr for PersonKey {
 
 /// One revocation. Each lives until no stamp it covers can still be valid
 /// (`until`, Unix seconds): after it every such stamp is idle-expired anyway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Revocation {
     /// One session ended (a sign-out, or ended from the sessions list).

@@ -43,7 +43,7 @@ pub(crate) enum StoreChoice {
 
 impl StoreChoice {
     /// Unset: the embedded store at [`DEFAULT_PATH`]; `"memory"`;
-    /// `"redis://…"`/`"rediss://…"`; anything else: a path.
+    /// `"redis://…"`; anything else without a scheme: a path.
     pub fn parse(setting: Option<&str>) -> Result<StoreChoice, String> {
         match setting.map(str::trim) {
             None => Ok(StoreChoice::Embedded(PathBuf::from(DEFAULT_PATH))),
@@ -52,7 +52,10 @@ impl StoreChoice {
                     .into())
             }
             Some("memory") => Ok(StoreChoice::Memory),
-            Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+            Some(url) if url.starts_with("rediss://") => Err(format!(
+                "{url:?}: Redis over TLS is not supported yet; use redis:// (on a private network or through a TLS tunnel)"
+            )),
+            Some(url) if url.starts_with("redis://") => {
                 if cfg!(feature = "redis") {
                     Ok(StoreChoice::Redis(url.to_string()))
                 } else {
@@ -60,7 +63,7 @@ impl StoreChoice {
                 }
             }
             Some(other) if other.contains("://") => {
-                Err(format!("{other:?}: only redis:// and rediss:// URLs are stores; a path has no scheme"))
+                Err(format!("{other:?}: only redis:// URLs are stores; a path has no scheme"))
             }
             Some(path) => Ok(StoreChoice::Embedded(PathBuf::from(path))),
         }
@@ -437,6 +440,7 @@ mod tests {
         );
         assert!(StoreChoice::parse(Some("")).is_err());
         assert!(StoreChoice::parse(Some("postgres://db/x")).unwrap_err().contains("only redis://"));
+        assert!(StoreChoice::parse(Some("rediss://host:6380")).unwrap_err().contains("not supported"));
         let redis = StoreChoice::parse(Some("redis://127.0.0.1:6380/2"));
         if cfg!(feature = "redis") {
             assert_eq!(redis, Ok(StoreChoice::Redis("redis://127.0.0.1:6380/2".into())));
