@@ -126,13 +126,23 @@ pub fn any_present(values: &LoginValues<'_>) -> bool {
 pub fn identity(key: &cookie::Key, name: &str, value: &str) -> Vec<u8> {
     let mut jar = cookie::CookieJar::new();
     let sealed = cookie::Cookie::new(name.to_string(), value.to_string());
-    let (kind, bytes) = match jar.private_mut(key).decrypt(sealed) {
-        Some(opened) => (b'S', opened.value().as_bytes().to_vec()),
-        None => (b'P', value.as_bytes().to_vec()),
-    };
-    let mut marked = Vec::with_capacity(1 + bytes.len());
+    match jar.private_mut(key).decrypt(sealed) {
+        Some(opened) => private_identity(opened.value()),
+        None => marked(b'P', value),
+    }
+}
+
+/// The identity of a private login cookie whose decrypted value is
+/// `plaintext` (what the app passed to `add_private`): for administrators
+/// naming a person without their cookie.
+pub fn private_identity(plaintext: &str) -> Vec<u8> {
+    marked(b'S', plaintext)
+}
+
+fn marked(kind: u8, value: &str) -> Vec<u8> {
+    let mut marked = Vec::with_capacity(1 + value.len());
     marked.push(kind);
-    marked.extend_from_slice(&bytes);
+    marked.extend_from_slice(value.as_bytes());
     marked
 }
 

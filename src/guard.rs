@@ -479,8 +479,7 @@ impl SessionAdmin<'_> {
                 .iter()
                 .position(|n| n == name)
                 .ok_or_else(|| format!("{name:?} is not one of login_cookies {names:?}"))?;
-            // As `binding::identity` marks a private cookie's decrypted value.
-            identities.push((index, [b"S".as_slice(), value.as_bytes()].concat()));
+            identities.push((index, crate::binding::private_identity(value)));
         }
         identities.sort_by_key(|(i, _)| *i);
         let binder = self.shared.binder().ok_or("the app has not served a request yet")?;

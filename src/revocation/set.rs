@@ -61,6 +61,12 @@ struct Inner {
     other_expiry: BinaryHeap<Reverse<(i64, Key)>>,
 }
 
+impl Inner {
+    fn len(&self) -> usize {
+        self.sessions.len() + self.persons.len() + usize::from(self.everyone.is_some())
+    }
+}
+
 /// The in-memory revocation set.
 ///
 /// ```
@@ -133,8 +139,7 @@ impl RevocationSet {
                 inner.other_expiry.push(Reverse((u, Key::Everyone)));
             }
         }
-        let len = inner.sessions.len() + inner.persons.len() + usize::from(inner.everyone.is_some());
-        self.len.store(len, Ordering::Release);
+        self.len.store(inner.len(), Ordering::Release);
     }
 
     /// Forgets the entries whose `until` is not after `now`, a batch per
@@ -175,8 +180,7 @@ impl RevocationSet {
                     }
                 }
             }
-            let len = inner.sessions.len() + inner.persons.len() + usize::from(inner.everyone.is_some());
-            self.len.store(len, Ordering::Release);
+            self.len.store(inner.len(), Ordering::Release);
             let more = done == PRUNE_BATCH;
             drop(inner);
             if !more {
