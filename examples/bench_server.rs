@@ -45,15 +45,17 @@ fn hello_guarded(_session: ActiveSession) -> &'static str {
     "Hello, world!"
 }
 
-/// A cookie of the stamp's name and length (88 characters), as the floor's
+/// A cookie of the stamp's name and length (104 characters), as the floor's
 /// stand-in: never opened, never checked.
-const FLOOR_STAMP: (&str, &str) =
-    ("session_security", "575yx8xm5MslfY5ubiheyEd7P4zDL_ak6J0kGODKdinZnLXicaBAg8WY1jzIRlNQb0prFmbh7-wyAbCdEfGhIjKl");
+const FLOOR_STAMP: (&str, &str) = (
+    "session_security",
+    "575yx8xm5MslfY5ubiheyEd7P4zDL_ak6J0kGODKdinZnLXicaBAg8WY1jzIRlNQb0prFmbh7-wyAbCdEfGhIjKlXq3pL9vT2wRk8sNf",
+);
 /// The floor's `Set-Cookie`: as long as the crate's, but a constant, so that
 /// the floor pays not even for making it.
 const FLOOR_SET_COOKIE: &str = concat!(
     "session_security=",
-    "575yx8xm5MslfY5ubiheyEd7P4zDL_ak6J0kGODKdinZnLXicaBAg8WY1jzIRlNQb0prFmbh7-wyAbCdEfGhIjKl",
+    "575yx8xm5MslfY5ubiheyEd7P4zDL_ak6J0kGODKdinZnLXicaBAg8WY1jzIRlNQb0prFmbh7-wyAbCdEfGhIjKlXq3pL9vT2wRk8sNf",
     "; HttpOnly; SameSite=Strict; Path=/"
 );
 

@@ -81,6 +81,52 @@ impl Notice {
         let kind = format!("session_security:{}", reason.as_str());
         flash_header(&kind, &reason.notice(self.language, self.expire_after), self.secure)
     }
+
+    /// The flash message of a refused request, if it has one (nobody
+    /// signed in: nothing to explain).
+    pub fn flash_for(self, refused: Refused) -> Option<Header<'static>> {
+        match refused {
+            Refused::NotSignedIn => None,
+            Refused::Expired(reason) => Some(self.flash(reason)),
+            Refused::SignInTooOld => {
+                Some(flash_header(REAUTHENTICATE_KIND, self.language.reauthenticate_notice(), self.secure))
+            }
+        }
+    }
+}
+
+/// The flash kind when a route asked for a more recent sign-in.
+pub(crate) const REAUTHENTICATE_KIND: &str = "session_security:reauthenticate";
+
+/// Why the crate refused a request, as its answer says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Nobody is signed in.
+    NotSignedIn,
+    /// The session is over.
+    Expired(ExpiryReason),
+    /// Active, but the route asks for a more recent sign-in: the session
+    /// stays, the person signs in again.
+    SignInTooOld,
+}
+
+impl Refused {
+    /// Why a session that is not active was refused.
+    pub fn of_verdict(verdict: Verdict) -> Refused {
+        match verdict {
+            Verdict::Expired(reason) => Refused::Expired(reason),
+            _ => Refused::NotSignedIn,
+        }
+    }
+
+    /// The JSON body of an API call's 401.
+    fn body(self) -> Value {
+        match self {
+            Refused::NotSignedIn => json!({ "error": "not_signed_in" }),
+            Refused::Expired(reason) => json!({ "error": "session_expired", "reason": reason.as_str() }),
+            Refused::SignInTooOld => json!({ "error": "reauthentication_required" }),
+        }
+    }
 }
 
 /// The `Set-Cookie` of a Rocket flash message, written as a header: a
@@ -98,26 +144,23 @@ fn flash_header(kind: &str, message: &str, secure: bool) -> Header<'static> {
 }
 
 /// Turns a response of a refused [`ActiveSession`](crate::ActiveSession)
-/// into the answer the client can use: a JSON 401 for API calls; for pages a
-/// `303` to `login_url?next=<path>`. Both carry a flash message saying why
-/// when a session expired: the script that gets the JSON goes to the login
-/// page, which then says why too.
+/// (or [`RecentSignIn`](crate::RecentSignIn)) into the answer the client
+/// can use: a JSON 401 for API calls; for pages a `303` to
+/// `login_url?next=<path>`. Both carry a flash message saying why when there
+/// is a why: the script that gets the JSON goes to the login page, which
+/// then says why too.
 pub(crate) fn shape_rejection(
     req: &Request<'_>,
     res: &mut Response<'_>,
-    verdict: Verdict,
+    refused: Refused,
     wants_json: bool,
     login_url: &str,
     notice: Notice,
 ) {
+    let flash = notice.flash_for(refused);
     if wants_json {
-        let answer = match verdict {
-            Verdict::Expired(reason) => {
-                JsonAnswer::new(Status::Unauthorized, json!({ "error": "session_expired", "reason": reason.as_str() }))
-                    .with_header(notice.flash(reason))
-            }
-            _ => JsonAnswer::new(Status::Unauthorized, json!({ "error": "not_signed_in" })),
-        };
+        let mut answer = JsonAnswer::new(Status::Unauthorized, refused.body());
+        answer.headers.extend(flash);
         answer.apply_to(res);
         return;
     }
@@ -127,8 +170,8 @@ pub(crate) fn shape_rejection(
     res.set_header(no_store());
     res.set_sized_body(0, Cursor::new(""));
     res.remove_header("Content-Type");
-    if let Verdict::Expired(reason) = verdict {
-        res.adjoin_header(notice.flash(reason));
+    if let Some(flash) = flash {
+        res.adjoin_header(flash);
     }
 }
 

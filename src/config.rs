@@ -9,6 +9,7 @@ use crate::i18n::Language;
 use crate::origin::{AddressRange, PublicOrigin};
 use crate::redirect::is_local_path;
 use crate::revocation::StoreChoice;
+use crate::timing::{Profile, Timeouts, TimingError, TimingRules};
 
 /// The table of `Rocket.toml` the fairing reads.
 pub const CONFIG_TABLE: &str = "session_security";
@@ -97,6 +98,17 @@ pub struct Config {
     /// lifts only when the same person signs in again (told apart through
     /// `login_cookies`); for anyone else the draft is discarded.
     pub keep_unsaved_forms: bool,
+    /// A compliance profile whose limits the timing must keep:
+    /// `"pci-dss-4"`, `"nist-aal2"` or `"nist-aal3"` (see [`Profile`]).
+    /// The launch fails when the configuration breaks them, naming the
+    /// requirement and the key; a sign-in with a timing that breaks them is
+    /// refused. In `Rocket.toml` it also sets the timing keys left unset.
+    /// Unset (the default): no profile.
+    pub profile: Option<Profile>,
+    /// Refuse a timing whose warning leaves less than 20 s to respond
+    /// (`expire_after − warn_after < 20`), as WCAG 2.2.1 (Timing Adjustable)
+    /// asks. Default `true`; `false` only for tests that compress time.
+    pub wcag_timing_check: bool,
 }
 
 impl Default for Config {
@@ -123,6 +135,8 @@ impl Default for Config {
             language: None,
             confirm_form_discard: false,
             keep_unsaved_forms: false,
+            profile: None,
+            wcag_timing_check: true,
         }
     }
 }
@@ -186,54 +200,6 @@ impl LogoutMethod {
     }
 }
 
-/// The timing of one session: the configured values, or what the
-/// [`SessionSecurity::timeouts`](crate::SessionSecurity::timeouts) hook chose
-/// for this request.
-///
-/// ```
-/// use rocket_session_security::Timeouts;
-///
-/// let admins = Timeouts { warn_after: 240, expire_after: 300, absolute_timeout: 3600 };
-/// assert!(admins.validate().is_ok());
-/// let broken = Timeouts { warn_after: 300, ..admins };
-/// assert!(broken.validate().is_err());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// Idle seconds before the warning.
-    pub warn_after: u32,
-    /// Idle seconds before expiry.
-    pub expire_after: u32,
-    /// Seconds after sign-in before expiry; `0` = no limit.
-    pub absolute_timeout: u32,
-}
-
-impl Timeouts {
-    /// Checks `0 < warn_after < expire_after` and that `absolute_timeout` is
-    /// `0` or at least `expire_after`.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.warn_after == 0 {
-            return Err(ConfigError::new("warn_after", "must be greater than 0"));
-        }
-        if self.warn_after >= self.expire_after {
-            return Err(ConfigError::new(
-                "warn_after",
-                format!("must be less than expire_after ({} is not less than {})", self.warn_after, self.expire_after),
-            ));
-        }
-        if self.absolute_timeout != 0 && self.absolute_timeout < self.expire_after {
-            return Err(ConfigError::new(
-                "absolute_timeout",
-                format!(
-                    "must be 0 (off) or at least expire_after ({} is less than {})",
-                    self.absolute_timeout, self.expire_after
-                ),
-            ));
-        }
-        Ok(())
-    }
-}
-
 /// A configuration value that cannot work, with the key that holds it.
 ///
 /// ```
@@ -269,8 +235,17 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl From<TimingError> for ConfigError {
+    fn from(e: TimingError) -> Self {
+        ConfigError::new(e.key(), e.message())
+    }
+}
+
+/// The timing keys a profile fills in when they are unset.
+const TIMING_KEYS: [&str; 3] = ["warn_after", "expire_after", "absolute_timeout"];
+
 impl Config {
-    /// The configured timing.
+    /// The configured timing: the longest any session may have.
     pub fn timeouts(&self) -> Timeouts {
         Timeouts {
             warn_after: self.warn_after,
@@ -279,9 +254,46 @@ impl Config {
         }
     }
 
+    /// The crate's defaults with `profile` and its timing (see [`Profile`]).
+    ///
+    /// ```
+    /// use rocket_session_security::{Config, Profile};
+    /// let config = Config::for_profile(Profile::NistAal3);
+    /// assert_eq!((config.warn_after, config.expire_after, config.absolute_timeout), (780, 900, 43_200));
+    /// assert!(config.validate().is_ok());
+    /// ```
+    pub fn for_profile(profile: Profile) -> Config {
+        let mut config = Config { profile: Some(profile), ..Config::default() };
+        config.fill_profile_timing(|_| false);
+        config
+    }
+
+    /// Gives the timing keys that `is_set` says were not configured the
+    /// profile's values (nothing without a profile).
+    pub(crate) fn fill_profile_timing(&mut self, is_set: impl Fn(&str) -> bool) {
+        let Some(profile) = self.profile else { return };
+        let defaults = profile.defaults();
+        let [warn, expire, absolute] = TIMING_KEYS.map(|key| !is_set(key));
+        if expire {
+            self.expire_after = defaults.expire_after;
+        }
+        if warn {
+            // Two minutes before whatever expire_after is now.
+            self.warn_after = self.expire_after.saturating_sub(defaults.expire_after - defaults.warn_after).max(1);
+        }
+        if absolute {
+            self.absolute_timeout = defaults.absolute_timeout;
+        }
+    }
+
+    /// The rules every session timing keeps (the profile's, WCAG 2.2.1's).
+    pub(crate) fn timing_rules(&self) -> TimingRules {
+        TimingRules { profile: self.profile, wcag_timing_check: self.wcag_timing_check }
+    }
+
     /// Checks every rule the launch depends on; the error names the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.timeouts().validate()?;
+        self.timing_rules().check(&self.timeouts())?;
         check_local_path("login_url", &self.login_url, true)?;
         check_local_path("logout_url", &self.logout_url, true)?;
         check_base(&self.base)?;
@@ -376,13 +388,39 @@ impl Config {
         StoreChoice::parse(self.revocations.as_deref())
     }
 
+    /// What the launch checked the timing against, for the launch log.
+    pub(crate) fn compliance_summary(&self) -> String {
+        let lead = self.expire_after - self.warn_after;
+        let wcag = if self.wcag_timing_check {
+            format!("WCAG 2.2.1: the warning leaves {lead} s ≥ 20 s to respond")
+        } else {
+            format!("WCAG 2.2.1 not checked (wcag_timing_check = false): the warning leaves {lead} s")
+        };
+        let Some(profile) = self.profile else {
+            return format!("session security: no compliance profile; {wcag}");
+        };
+        let overall = match (profile.max_absolute_timeout(), self.absolute_timeout) {
+            (Some(max), own) => format!("absolute_timeout {own} s ≤ {max} s"),
+            (None, 0) => "absolute_timeout off (not limited by the profile)".to_string(),
+            (None, own) => format!("absolute_timeout {own} s (not limited by the profile)"),
+        };
+        format!(
+            "session security: profile {} ({}): checked expire_after {} s ≤ {} s, {overall}; {wcag}; \
+             a timing chosen at sign-in is checked there",
+            profile.as_str(),
+            profile.requirement(),
+            self.expire_after,
+            profile.max_expire_after()
+        )
+    }
+
     /// Risky but valid settings, for the launch log.
     pub(crate) fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
-        if self.expire_after - self.warn_after < 20 {
+        if !self.wcag_timing_check {
             warnings.push(format!(
-                "{CONFIG_TABLE}: the warning shows {} s before expiry; WCAG 2.2.1 asks for at least 20 s",
-                self.expire_after - self.warn_after
+                "{CONFIG_TABLE}.wcag_timing_check = false: timings whose warning leaves less than 20 s to respond \
+                 are accepted, which WCAG 2.2.1 (Timing Adjustable) does not allow outside tests"
             ));
         }
         if self.login_cookies.is_empty() {
@@ -581,13 +619,43 @@ mod tests {
     }
 
     #[test]
-    fn short_warning_window_and_missing_login_cookies_are_warned_about() {
-        let config = Config { warn_after: 590, ..Config::default() };
-        let warnings = config.warnings();
-        assert!(warnings.iter().any(|w| w.contains("WCAG")), "{warnings:?}");
+    fn a_short_warning_window_is_refused_citing_wcag_unless_turned_off() {
+        let short = Config { warn_after: 590, ..Config::default() };
+        let error = short.validate().unwrap_err();
+        assert_eq!(error.key(), "warn_after");
+        assert!(error.to_string().contains("WCAG 2.2.1"), "{error}");
+        let tests = Config { wcag_timing_check: false, ..short };
+        assert!(tests.validate().is_ok());
+        let warnings = tests.warnings();
+        assert!(warnings.iter().any(|w| w.contains("wcag_timing_check = false")), "{warnings:?}");
         assert!(warnings.iter().any(|w| w.contains("login_cookies")), "{warnings:?}");
         let quiet = Config { login_cookies: vec!["user".into()], ..Config::default() };
         assert!(quiet.warnings().is_empty());
+    }
+
+    #[test]
+    fn a_profile_fills_the_timing_left_unset_and_checks_what_is_set() {
+        let pci = Config::for_profile(Profile::PciDss4);
+        assert_eq!((pci.warn_after, pci.expire_after, pci.absolute_timeout), (780, 900, 43_200));
+        let aal2 = Config::for_profile(Profile::NistAal2);
+        assert_eq!((aal2.warn_after, aal2.expire_after, aal2.absolute_timeout), (3480, 3600, 86_400));
+        // expire_after set, warn_after not: two minutes before it.
+        let mut set = Config { profile: Some(Profile::NistAal3), expire_after: 600, ..Config::default() };
+        set.fill_profile_timing(|key| key == "expire_after");
+        assert_eq!((set.warn_after, set.expire_after, set.absolute_timeout), (480, 600, 43_200));
+        let breach =
+            Config { profile: Some(Profile::PciDss4), warn_after: 1740, expire_after: 1800, ..Config::default() };
+        let error = breach.validate().unwrap_err();
+        assert_eq!(error.key(), "expire_after");
+        assert!(error.to_string().contains("8.2.8"), "{error}");
+        let summary = Config::for_profile(Profile::NistAal3).compliance_summary();
+        assert!(summary.contains("profile nist-aal3 (NIST SP 800-63B-4 AAL3)"), "{summary}");
+        assert!(summary.contains("expire_after 900 s ≤ 900 s") && summary.contains("43200 s ≤ 43200 s"), "{summary}");
+        assert!(Config::default().compliance_summary().contains("no compliance profile"));
+        // Without a profile nothing changes.
+        let mut plain = Config::default();
+        plain.fill_profile_timing(|_| false);
+        assert_eq!(plain, Config::default());
     }
 
     #[test]

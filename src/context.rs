@@ -2,7 +2,7 @@
 //! request's record. Built from plain values; imports nothing above it.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rocket::http::Header;
 use rocket::{Orbit, Request, Rocket};
@@ -10,13 +10,13 @@ use rocket::{Orbit, Request, Rocket};
 use crate::assets::CRATE_ROUTE_PREFIX;
 use crate::binding::{person_tag_of, Binder, LoginValues};
 use crate::clock::Clock;
-use crate::config::{Config, Timeouts, CONFIG_TABLE};
+use crate::config::{Config, CONFIG_TABLE};
 use crate::http::{set_cookie_affixes, Refusal, SiteOrigins};
 use crate::revocation::{PersonKey, Revocation, Revocations, SessionId};
 use crate::stamp::{PersonTag, Stamp, StampCodec, StampKeys, ENCODED_LEN};
+use crate::timing::Timeouts;
 use crate::verdict::{classify, ExpiryReason, Login, StampCookie, Verdict};
 
-pub(crate) type TimeoutsHook = dyn Fn(&Request<'_>, Timeouts) -> Timeouts + Send + Sync;
 pub(crate) type AuditHook = dyn Fn(&Request<'_>, &SessionEvent) + Send + Sync;
 
 /// A moment in a session's life, given to the
@@ -30,8 +30,12 @@ pub(crate) type AuditHook = dyn Fn(&Request<'_>, &SessionEvent) + Send + Sync;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionEvent {
-    /// A handler called [`SessionTracker::sign_in`](crate::SessionTracker::sign_in).
+    /// A handler called [`SessionTracker::sign_in`](crate::SessionTracker::sign_in)
+    /// (or `sign_in_with`): a new session.
     SignedIn,
+    /// The person of an active session signed in again (the same person):
+    /// the session goes on, its sign-in time (and so both limits) restarts.
+    Reauthenticated,
     /// A handler called [`SessionTracker::sign_out`](crate::SessionTracker::sign_out).
     SignedOut,
     /// A request arrived with a session that is over.
@@ -45,6 +49,7 @@ impl std::fmt::Display for SessionEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SessionEvent::SignedIn => f.write_str("signed in"),
+            SessionEvent::Reauthenticated => f.write_str("signed in again (session renewed)"),
             SessionEvent::SignedOut => f.write_str("signed out"),
             SessionEvent::Expired(reason) => write!(f, "session expired ({})", reason.as_str()),
             SessionEvent::Revoked(Revocation::Session { id, .. }) => write!(f, "session {id} revoked"),
@@ -114,7 +119,6 @@ pub(crate) struct Shared {
     /// Sessions ended before their time, checked on every request.
     pub revocations: Arc<Revocations>,
     passive_urls: Vec<PathPattern>,
-    timeouts_hook: Option<Arc<TimeoutsHook>>,
     audit_hook: Option<Arc<AuditHook>>,
     /// Key-dependent state, made on the first request: in the debug profile
     /// Rocket only chooses its random key after the ignite fairings ran.
@@ -174,7 +178,6 @@ impl Shared {
     pub fn new(
         config: Config,
         clock: Arc<dyn Clock>,
-        timeouts_hook: Option<Arc<TimeoutsHook>>,
         audit_hook: Option<Arc<AuditHook>>,
         revocations: Arc<Revocations>,
     ) -> Self {
@@ -184,7 +187,6 @@ impl Shared {
             refusals_logged: AtomicU8::new(0),
             revocations,
             clock,
-            timeouts_hook,
             audit_hook,
             runtime: OnceLock::new(),
             config,
@@ -227,23 +229,6 @@ impl Shared {
         }) || self.passive_urls.iter().any(|p| p.matches(req.uri().path().segments()))
     }
 
-    fn timeouts_for(&self, req: &Request<'_>) -> Timeouts {
-        let configured = self.config.timeouts();
-        let Some(hook) = &self.timeouts_hook else { return configured };
-        let chosen = hook(req, configured);
-        match chosen.validate() {
-            Ok(()) => {
-                // Revocations must outlive a stamp of the longest idle limit.
-                self.revocations.timing().saw(chosen.expire_after);
-                chosen
-            }
-            Err(e) => {
-                log::error!("the timeouts hook returned invalid timing ({e}); using the configured timing");
-                configured
-            }
-        }
-    }
-
     /// Logs a ping refusal at `warn`, the first of each kind only (a
     /// misconfigured proxy refuses every ping), with the setting that fixes it.
     pub fn log_refusal(&self, req: &Request<'_>, refusal: &Refusal) {
@@ -281,11 +266,29 @@ const NO_MERGE: i64 = i64::MIN;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     None,
-    SignIn { at: i64 },
+    /// Sign in at `at` with this timing (already checked).
+    SignIn {
+        at: i64,
+        timeouts: Timeouts,
+    },
     SignOut,
 }
 
-/// The verdict and the timing it was decided with.
+const NOT_REJECTED: u8 = 0;
+const REJECTED_SESSION: u8 = 1;
+const REJECTED_FOR_SIGN_IN_AGE: u8 = 2;
+
+/// Why a guard of the crate refused this request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    /// The session is not active: the verdict says why (nobody signed in, or expired).
+    Session,
+    /// Active, but signed in too long ago for this route (`RecentSignIn`).
+    SignInTooOld,
+}
+
+/// The verdict and the timing it was decided with: the session's own
+/// (sealed in its stamp, held to the configured one), else the configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Decided {
     pub verdict: Verdict,
@@ -293,9 +296,8 @@ pub(crate) struct Decided {
 }
 
 /// Per-request record: what the request carried (one decryption, in
-/// `on_request`), the verdict (decided on first use, after routing, so the
-/// timeouts hook sees the route), and what guards, the ping and handlers
-/// asked of the response. Interior mutability because Rocket hands out the
+/// `on_request`), the verdict (decided on first use), and what guards, the
+/// ping and handlers asked of the response. Interior mutability because Rocket hands out the
 /// request cache by shared reference.
 #[derive(Debug)]
 pub(crate) struct RequestSession {
@@ -306,8 +308,9 @@ pub(crate) struct RequestSession {
     decided: OnceLock<Decided>,
     action: AtomicU8,
     signed_in_at: AtomicI64,
+    sign_in_timeouts: Mutex<Timeouts>,
     merged_activity: AtomicI64,
-    guard_rejected: AtomicBool,
+    rejected: AtomicU8,
     protected: AtomicBool,
 }
 
@@ -320,8 +323,9 @@ impl RequestSession {
             decided: OnceLock::new(),
             action: AtomicU8::new(NO_ACTION),
             signed_in_at: AtomicI64::new(0),
+            sign_in_timeouts: Mutex::new(Timeouts::default()),
             merged_activity: AtomicI64::new(NO_MERGE),
-            guard_rejected: AtomicBool::new(false),
+            rejected: AtomicU8::new(NOT_REJECTED),
             protected: AtomicBool::new(false),
         }
     }
@@ -329,9 +333,10 @@ impl RequestSession {
     /// The verdict, decided once; an expiry is audited then.
     pub fn decided(&self, req: &Request<'_>, shared: &Shared) -> Decided {
         *self.decided.get_or_init(|| {
+            let configured = shared.config.timeouts();
             let timeouts = match self.stamp {
-                StampCookie::Present(_) => shared.timeouts_for(req),
-                _ => shared.config.timeouts(),
+                StampCookie::Present(stamp) => stamp.timeouts.within(configured),
+                _ => configured,
             };
             let verdict = match classify(self.stamp, self.login, self.arrived_at, &timeouts) {
                 // One look in memory: was it ended before its time?
@@ -356,8 +361,9 @@ impl RequestSession {
         })
     }
 
-    pub fn sign_in(&self, at: i64) {
+    pub fn sign_in(&self, at: i64, timeouts: Timeouts) {
         self.signed_in_at.store(at, Ordering::Relaxed);
+        *self.sign_in_timeouts.lock().unwrap_or_else(|p| p.into_inner()) = timeouts;
         self.action.store(SIGN_IN, Ordering::Release);
     }
 
@@ -367,7 +373,10 @@ impl RequestSession {
 
     pub fn action(&self) -> Action {
         match self.action.load(Ordering::Acquire) {
-            SIGN_IN => Action::SignIn { at: self.signed_in_at.load(Ordering::Relaxed) },
+            SIGN_IN => Action::SignIn {
+                at: self.signed_in_at.load(Ordering::Relaxed),
+                timeouts: *self.sign_in_timeouts.lock().unwrap_or_else(|p| p.into_inner()),
+            },
             SIGN_OUT => Action::SignOut,
             _ => Action::None,
         }
@@ -382,13 +391,21 @@ impl RequestSession {
         Some(self.merged_activity.load(Ordering::Relaxed)).filter(|&at| at != NO_MERGE)
     }
 
-    /// `ActiveSession` refused this request: `on_response` may shape the answer.
-    pub fn mark_rejected(&self) {
-        self.guard_rejected.store(true, Ordering::Relaxed);
+    /// A guard of the crate refused this request: `on_response` may shape the answer.
+    pub fn mark_rejected(&self, why: Rejection) {
+        let code = match why {
+            Rejection::Session => REJECTED_SESSION,
+            Rejection::SignInTooOld => REJECTED_FOR_SIGN_IN_AGE,
+        };
+        self.rejected.store(code, Ordering::Relaxed);
     }
 
-    pub fn was_rejected(&self) -> bool {
-        self.guard_rejected.load(Ordering::Relaxed)
+    pub fn rejection(&self) -> Option<Rejection> {
+        match self.rejected.load(Ordering::Relaxed) {
+            REJECTED_SESSION => Some(Rejection::Session),
+            REJECTED_FOR_SIGN_IN_AGE => Some(Rejection::SignInTooOld),
+            _ => None,
+        }
     }
 
     /// `ActiveSession` let this request through: its page shows private data.
@@ -463,15 +480,18 @@ mod tests {
         let s = RequestSession::new(StampCookie::Absent, Login::Absent, 0);
         assert_eq!(s.action(), Action::None);
         assert_eq!(s.merged_activity(), None);
-        s.sign_in(42);
-        assert_eq!(s.action(), Action::SignIn { at: 42 });
+        let timeouts = Timeouts { warn_after: 10, expire_after: 30, absolute_timeout: 0 };
+        s.sign_in(42, timeouts);
+        assert_eq!(s.action(), Action::SignIn { at: 42, timeouts });
         s.sign_out();
         assert_eq!(s.action(), Action::SignOut);
         s.record_merge(7);
         assert_eq!(s.merged_activity(), Some(7));
-        assert!(!s.was_rejected());
-        s.mark_rejected();
-        assert!(s.was_rejected());
+        assert_eq!(s.rejection(), None);
+        s.mark_rejected(Rejection::SignInTooOld);
+        assert_eq!(s.rejection(), Some(Rejection::SignInTooOld));
+        s.mark_rejected(Rejection::Session);
+        assert_eq!(s.rejection(), Some(Rejection::Session));
     }
 
     #[test]

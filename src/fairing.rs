@@ -9,13 +9,13 @@ use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::{SameSite, Status};
 use rocket::{Build, Data, Orbit, Request, Response, Rocket};
 
-use crate::answer::{no_store, shape_rejection, Notice};
+use crate::answer::{no_store, shape_rejection, Notice, Refused};
 use crate::binding::{any_present, ct_eq, LoginValues, MAX_LOGIN_COOKIES};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Timeouts, CONFIG_TABLE};
+use crate::config::{Config, CONFIG_TABLE};
 use crate::context::{
-    request_session, store_request_session, Action, AuditHook, RequestSession, Runtime, SessionEvent, Shared,
-    TimeoutsHook,
+    request_session, store_request_session, Action, AuditHook, Decided, Rejection, RequestSession, Runtime,
+    SessionEvent, Shared,
 };
 use crate::guard::REJECTION_PROBE;
 use crate::http::{
@@ -26,6 +26,7 @@ use crate::revocation::{
     describe_user_agent, PersonKey, RevocationStore, RevocationTiming, Revocations, SessionId, SessionRecord,
 };
 use crate::stamp::Stamp;
+use crate::timing::Timeouts;
 use crate::verdict::{Login, StampCookie, Verdict};
 
 /// The fairing: attach it once and every request is classified, every
@@ -35,7 +36,7 @@ use crate::verdict::{Login, StampCookie, Verdict};
 /// # Usage
 ///
 /// ```
-/// use rocket_session_security::{Config, SessionSecurity, Timeouts, SessionEvent};
+/// use rocket_session_security::{Config, SessionSecurity, SessionEvent};
 ///
 /// // Configuration from Rocket.toml's [default.session_security]:
 /// let rocket = rocket::build().attach(SessionSecurity::fairing());
@@ -44,24 +45,14 @@ use crate::verdict::{Login, StampCookie, Verdict};
 /// let config = Config { expire_after: 900, warn_after: 840, login_cookies: vec!["user_id".into()], ..Config::default() };
 /// let rocket = rocket::build().attach(SessionSecurity::with_config(config));
 ///
-/// let fairing = SessionSecurity::default()
-///     // shorter timeouts for administrators, chosen per request (after
-///     // routing: `req.route()` is known) from the app's own *private*
-///     // cookie (a plain one could be edited by the user)
-///     .timeouts(|req, default| {
-///         match req.cookies().get_private("role").as_ref().map(|c| c.value()) {
-///             Some("user") => default,
-///             _ => Timeouts { warn_after: 240, expire_after: 300, ..default }, // admins, or unknown: short
-///         }
-///     })
-///     // an audit trail of sign-ins, sign-outs and expiries
-///     .audit(|req, event| eprintln!("{} {}", req.uri(), event));
+/// // An audit trail of sign-ins, sign-outs and expiries. (A shorter timing
+/// // for some people is chosen at sign-in: `SessionTracker::sign_in_with`.)
+/// let fairing = SessionSecurity::default().audit(|req, event| eprintln!("{} {}", req.uri(), event));
 /// let rocket = rocket::build().attach(fairing);
 /// ```
 pub struct SessionSecurity {
     clock: Arc<dyn Clock>,
     config: Option<Config>,
-    timeouts_hook: Option<Arc<TimeoutsHook>>,
     audit_hook: Option<Arc<AuditHook>>,
     store: Option<Arc<dyn RevocationStore>>,
     shared: OnceLock<Arc<Shared>>,
@@ -78,7 +69,6 @@ impl std::fmt::Debug for SessionSecurity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionSecurity")
             .field("config", &self.config)
-            .field("timeouts_hook", &self.timeouts_hook.is_some())
             .field("audit_hook", &self.audit_hook.is_some())
             .finish_non_exhaustive()
     }
@@ -91,7 +81,6 @@ impl SessionSecurity {
         SessionSecurity {
             clock: Arc::new(SystemClock),
             config: None,
-            timeouts_hook: None,
             audit_hook: None,
             store: None,
             shared: OnceLock::new(),
@@ -108,20 +97,6 @@ impl SessionSecurity {
     /// [`ManualClock`](crate::ManualClock) instead of sleeping.
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Chooses the timing per request (e.g. shorter for administrators). The
-    /// hook gets the request, after routing (`req.route()` is the matched
-    /// route, `None` for a request no route matched), and the configured
-    /// timing; the guard, the ping and the browser snippet all use what it
-    /// returns. A result that breaks the rules of [`Timeouts::validate`] is
-    /// logged and replaced by the configured timing.
-    pub fn timeouts<F>(mut self, hook: F) -> Self
-    where
-        F: Fn(&Request<'_>, Timeouts) -> Timeouts + Send + Sync + 'static,
-    {
-        self.timeouts_hook = Some(Arc::new(hook));
         self
     }
 
@@ -213,8 +188,17 @@ fn app_catches_401(req: &Request<'_>) -> bool {
 }
 
 /// Writes the stamp of a sign-in: bound to the login cookies as this
-/// response leaves them in the browser.
-fn sign_in(req: &Request<'_>, res: &mut Response<'_>, shared: &Shared, runtime: &Runtime, at: i64) {
+/// response leaves them in the browser, with the session's timing. The same
+/// person signing in again during an active session renews it (same id,
+/// sign-in time now); anyone else's active session in this browser ends.
+fn sign_in(
+    req: &Request<'_>,
+    res: &mut Response<'_>,
+    shared: &Shared,
+    runtime: &Runtime,
+    (at, timeouts): (i64, Timeouts),
+    decided: Decided,
+) {
     let config = &shared.config;
     let left = LeftByResponse::read(req, res, &config.login_cookies);
     let values = left.values();
@@ -238,23 +222,37 @@ fn sign_in(req: &Request<'_>, res: &mut Response<'_>, shared: &Shared, runtime: 
             );
         }
     }
+    let person_tag = runtime.person_tag(&config.login_cookies, &values);
+    let renewed = match decided.verdict {
+        Verdict::Active { stamp: current, .. } if ct_eq(&current.person_tag, &person_tag) => Some(current.session_id),
+        Verdict::Active { stamp: current, .. } => {
+            // Someone else signs in here: the session they replace is over.
+            let (id, person) = (SessionId::from_u64(current.session_id), PersonKey::from_bytes(current.person_tag));
+            let revocation = shared.revocations.end_session(id, person, current.signed_in_at, &decided.timeouts);
+            shared.audit(req, SessionEvent::Revoked(revocation));
+            None
+        }
+        _ => None,
+    };
     let stamp = Stamp {
         signed_in_at: at,
         last_activity: at,
         login_tag: runtime.binder.login_tag(&values),
-        person_tag: runtime.person_tag(&config.login_cookies, &values),
-        session_id: SessionId::random().as_u64(),
+        person_tag,
+        session_id: renewed.unwrap_or_else(|| SessionId::random().as_u64()),
+        timeouts,
     };
     res.adjoin_header(runtime.stamp_header(stamp));
+    // A renewal rewrites the sessions list entry: its sign-in time bounds how long a revocation is kept.
     shared.revocations.started(SessionRecord {
         id: SessionId::from_u64(stamp.session_id),
         person: PersonKey::from_bytes(stamp.person_tag),
         signed_in: at,
         last_seen: at,
         user_agent: describe_user_agent(req.headers().get_one("User-Agent")),
-        until: at + i64::from(shared.config.expire_after),
+        until: at + i64::from(timeouts.expire_after),
     });
-    shared.audit(req, SessionEvent::SignedIn);
+    shared.audit(req, if renewed.is_some() { SessionEvent::Reauthenticated } else { SessionEvent::SignedIn });
 }
 
 /// An active session's next stamp: this request's activity (or the ping's
@@ -304,7 +302,12 @@ impl Fairing for SessionSecurity {
         let config = match &self.config {
             Some(config) => config.clone(),
             None => match rocket.figment().focus(CONFIG_TABLE).extract::<Config>() {
-                Ok(config) => config,
+                Ok(mut config) => {
+                    // A profile supplies the timing keys the configuration leaves unset.
+                    let table = rocket.figment().focus(CONFIG_TABLE);
+                    config.fill_profile_timing(|key| table.contains(key));
+                    config
+                }
                 Err(e) => {
                     log::error!("invalid [{CONFIG_TABLE}] configuration");
                     rocket::config::pretty_print_error(e);
@@ -327,13 +330,7 @@ impl Fairing for SessionSecurity {
                 return Err(rocket);
             }
         };
-        let shared = Arc::new(Shared::new(
-            config,
-            self.clock.clone(),
-            self.timeouts_hook.clone(),
-            self.audit_hook.clone(),
-            revocations,
-        ));
+        let shared = Arc::new(Shared::new(config, self.clock.clone(), self.audit_hook.clone(), revocations));
         if self.shared.set(shared.clone()).is_err() {
             log::error!("SessionSecurity was ignited twice");
             return Err(rocket);
@@ -363,6 +360,7 @@ impl Fairing for SessionSecurity {
             if c.absolute_timeout == 0 { "off".to_string() } else { format!("{} s", c.absolute_timeout) },
             c.base
         );
+        log::info!("{}", c.compliance_summary());
         for warning in c.warnings() {
             log::warn!("{warning}");
         }
@@ -410,7 +408,8 @@ impl Fairing for SessionSecurity {
         let runtime = shared.runtime(req.rocket());
         let config = &shared.config;
         // The guard's probe survives only on a handler's response (catchers reset the jar).
-        let rejected = session.was_rejected();
+        let rejection = session.rejection();
+        let rejected = rejection.is_some();
         let handler_answered = rejected && sets_cookie(res, REJECTION_PROBE);
         if handler_answered {
             drop_set_cookie(res, REJECTION_PROBE);
@@ -432,7 +431,7 @@ impl Fairing for SessionSecurity {
             }
         };
         match session.action() {
-            Action::SignIn { at } => sign_in(req, res, shared, runtime, at),
+            Action::SignIn { at, timeouts } => sign_in(req, res, shared, runtime, (at, timeouts), decided),
             Action::SignOut => {
                 remove_all(res);
                 shared.audit(req, SessionEvent::SignedOut);
@@ -454,21 +453,25 @@ impl Fairing for SessionSecurity {
                 }
             },
         }
-        if rejected && !handler_answered && res.status() == Status::Unauthorized {
+        if let Some(rejection) = rejection.filter(|_| !handler_answered && res.status() == Status::Unauthorized) {
             let notice = Notice {
                 language: config.language.unwrap_or_else(|| accept_language(req)),
                 expire_after: decided.timeouts.expire_after,
                 secure: runtime.secure,
             };
+            let refused = match rejection {
+                Rejection::SignInTooOld => Refused::SignInTooOld,
+                Rejection::Session => Refused::of_verdict(decided.verdict),
+            };
             let json = wants_json(req);
             if app_catches_401(req) {
                 // The app's own catcher answered; the login page still learns why.
-                if let Verdict::Expired(reason) = decided.verdict {
-                    res.adjoin_header(notice.flash(reason));
+                if let Some(flash) = notice.flash_for(refused) {
+                    res.adjoin_header(flash);
                 }
                 res.set_header(no_store());
             } else {
-                shape_rejection(req, res, decided.verdict, json, &config.login_url, notice);
+                shape_rejection(req, res, refused, json, &config.login_url, notice);
             }
         } else if session.is_protected() && !seen.cache_control {
             res.set_header(no_store());

@@ -9,13 +9,13 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::{Ignite, Rocket, Sentinel};
 use time::OffsetDateTime;
 
-use crate::config::Timeouts;
-use crate::context::{request_context, RequestSession, Shared};
+use crate::context::{request_context, Rejection, RequestSession, Shared};
 use crate::http::accept_language;
 use crate::i18n::Language;
 use crate::revocation::{PersonKey, Revocation, SessionId, SessionRecord, StoreError};
 use crate::snippet::Snippet;
 use crate::stamp::PersonTag;
+use crate::timing::{Timeouts, TimingError};
 use crate::verdict::{ExpiryReason, Verdict};
 
 /// A cookie the guard adds when it refuses a request. Rocket drops a
@@ -78,6 +78,8 @@ pub(crate) const REJECTION_PROBE: &str = "session_security_rejected";
 #[derive(Clone)]
 pub struct ActiveSession {
     idle: u32,
+    /// Whole seconds since the sign-in, at this request.
+    age: u32,
     id: SessionId,
     signed_in_at: i64,
     person_tag: PersonTag,
@@ -124,9 +126,37 @@ impl ActiveSession {
         OffsetDateTime::from_unix_timestamp(self.signed_in_at).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
-    /// The timing in force for this session (after the per-request hook).
+    /// This session's own timing: the one it was signed in with (sealed in
+    /// its stamp, see [`SessionTracker::sign_in_with`]), held to the
+    /// configured limits. The same on every route, in the ping and in the
+    /// snippet.
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts
+    }
+
+    /// Whole seconds since the person signed in (or signed in again).
+    pub fn signed_in_for(&self) -> u32 {
+        self.age
+    }
+
+    /// Whether the person signed in less than `seconds` ago: what a
+    /// sensitive action asks (see [`RecentSignIn`] for the guard).
+    ///
+    /// ```
+    /// # #[macro_use] extern crate rocket;
+    /// use rocket::http::Status;
+    /// use rocket_session_security::ActiveSession;
+    ///
+    /// #[post("/payouts")]
+    /// fn payouts(session: ActiveSession) -> Result<&'static str, Status> {
+    ///     if !session.signed_in_within(300) {
+    ///         return Err(Status::Forbidden); // or a page that asks for the password
+    ///     }
+    ///     Ok("paid")
+    /// }
+    /// ```
+    pub fn signed_in_within(&self, seconds: u32) -> bool {
+        self.age < seconds
     }
 
     /// The language of the warning texts: the `language` setting, else the
@@ -176,14 +206,17 @@ impl ActiveSession {
 pub enum SessionRejected {
     /// The session is over.
     Expired(ExpiryReason),
+    /// The session is active, but the route ([`RecentSignIn`]) asks for a
+    /// more recent sign-in. The session is not ended.
+    ReauthenticationRequired,
     /// The `SessionSecurity` fairing is not attached (the sentinel stops
     /// such an app at launch; seen only with sentinels turned off).
     NotConfigured,
 }
 
-/// Notes that the guard refused this request (see [`REJECTION_PROBE`]).
-fn reject(req: &Request<'_>, session: &RequestSession) {
-    session.mark_rejected();
+/// Notes that a guard refused this request, and why (see [`REJECTION_PROBE`]).
+fn reject(req: &Request<'_>, session: &RequestSession, why: Rejection) {
+    session.mark_rejected(why);
     req.cookies().add(Cookie::build((REJECTION_PROBE, "1")).path("/"));
 }
 
@@ -201,6 +234,7 @@ impl<'r> FromRequest<'r> for ActiveSession {
                 session.mark_protected();
                 Outcome::Success(ActiveSession {
                     idle,
+                    age: session.arrived_at.saturating_sub(stamp.signed_in_at).clamp(0, i64::from(u32::MAX)) as u32,
                     id: SessionId::from_u64(stamp.session_id),
                     signed_in_at: stamp.signed_in_at,
                     person_tag: stamp.person_tag,
@@ -210,11 +244,11 @@ impl<'r> FromRequest<'r> for ActiveSession {
                 })
             }
             Verdict::Anonymous => {
-                reject(req, session);
+                reject(req, session, Rejection::Session);
                 Outcome::Forward(Status::Unauthorized)
             }
             Verdict::Expired(reason) => {
-                reject(req, session);
+                reject(req, session, Rejection::Session);
                 Outcome::Error((Status::Unauthorized, SessionRejected::Expired(reason)))
             }
         }
@@ -235,6 +269,76 @@ fn fairing_missing(rocket: &Rocket<Ignite>, guard: &str) -> bool {
 impl Sentinel for ActiveSession {
     fn abort(rocket: &Rocket<Ignite>) -> bool {
         fairing_missing(rocket, "ActiveSession")
+    }
+}
+
+/// A request guard for sensitive actions: an [`ActiveSession`] whose person
+/// signed in less than `WITHIN` seconds ago (OWASP ASVS 5.0 7.5.1 and 7.5.3:
+/// authenticate again before changing what protects the account, or before
+/// a highly sensitive transaction).
+///
+/// | the request's session | outcome |
+/// |---|---|
+/// | signed in less than `WITHIN` s ago | `Success`: derefs to the [`ActiveSession`] |
+/// | active, signed in longer ago | `Error(401, ReauthenticationRequired)`: a page goes `303` to `login_url?next=<path>` with the flash `session_security:reauthenticate`, an API call gets `401 {"error":"reauthentication_required"}`; the session is **not** ended |
+/// | not active | what [`ActiveSession`] does |
+///
+/// The login form, submitted again by the *same* person while the session
+/// is active, renews it: [`SessionTracker::sign_in`] keeps the session (its
+/// id, every open tab) and restarts its sign-in time, so the idle and the
+/// absolute limit start again, and `next` brings the person back. Someone
+/// else signing in starts a new session.
+///
+/// ```
+/// # #[macro_use] extern crate rocket;
+/// use rocket_session_security::RecentSignIn;
+///
+/// /// Only within 5 minutes of signing in.
+/// #[post("/account/email")]
+/// fn change_email(session: RecentSignIn<300>) -> String {
+///     format!("signed in {} s ago", session.signed_in_for())
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RecentSignIn<const WITHIN: u32>(ActiveSession);
+
+impl<const WITHIN: u32> std::ops::Deref for RecentSignIn<WITHIN> {
+    type Target = ActiveSession;
+
+    fn deref(&self) -> &ActiveSession {
+        &self.0
+    }
+}
+
+impl<const WITHIN: u32> RecentSignIn<WITHIN> {
+    /// The active session.
+    pub fn into_inner(self) -> ActiveSession {
+        self.0
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, const WITHIN: u32> FromRequest<'r> for RecentSignIn<WITHIN> {
+    type Error = SessionRejected;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        match ActiveSession::from_request(req).await {
+            Outcome::Success(session) if session.signed_in_within(WITHIN) => Outcome::Success(RecentSignIn(session)),
+            Outcome::Success(_) => {
+                if let Some(record) = crate::context::request_session(req) {
+                    reject(req, record, Rejection::SignInTooOld);
+                }
+                Outcome::Error((Status::Unauthorized, SessionRejected::ReauthenticationRequired))
+            }
+            Outcome::Forward(status) => Outcome::Forward(status),
+            Outcome::Error(e) => Outcome::Error(e),
+        }
+    }
+}
+
+impl<const WITHIN: u32> Sentinel for RecentSignIn<WITHIN> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        fairing_missing(rocket, "RecentSignIn")
     }
 }
 
@@ -285,13 +389,65 @@ impl std::fmt::Debug for SessionTracker<'_> {
 }
 
 impl SessionTracker<'_> {
-    /// Starts a fresh session: sign-in time and last activity are now, bound
-    /// to the login cookies as this response leaves them. Any older stamp of
-    /// this browser is replaced. Logs a warning when the response sets none
-    /// of the configured `login_cookies` (a typo there would otherwise bounce
-    /// every sign-in back to the login page).
+    /// Signs the person in with the configured timing: sign-in time and last
+    /// activity are now, bound to the login cookies as this response leaves
+    /// them.
+    ///
+    /// * When this request has an active session of the **same person**
+    ///   (re-authentication, e.g. after [`RecentSignIn`] asked for it), the
+    ///   session goes on: same id, every tab stays signed in, and its sign-in
+    ///   time restarts (so do the idle and the absolute limit).
+    /// * Otherwise a new session starts; an active session of someone else
+    ///   in this browser is ended (revoked).
+    ///
+    /// Logs a warning when the response sets none of the configured
+    /// `login_cookies` (a typo there would otherwise bounce every sign-in
+    /// back to the login page).
     pub fn sign_in(&self) {
-        self.session.sign_in(self.shared.clock.now_unix());
+        self.session.sign_in(self.shared.clock.now_unix(), self.shared.config.timeouts());
+    }
+
+    /// Signs the person in as [`sign_in`](Self::sign_in) does, with a timing
+    /// of the app's for this session (shorter for administrators, say). It
+    /// is sealed into the stamp: every route, the ping and the browser use
+    /// it until the session ends.
+    ///
+    /// Refused (nobody is signed in, the error names the key) when it breaks
+    /// [`Timeouts::validate`], leaves less than 20 s to respond to the
+    /// warning (WCAG 2.2.1, unless `wcag_timing_check = false`), breaks the
+    /// configured [`Profile`](crate::Profile), or is longer than the
+    /// configured timing anywhere: the configuration is the longest any
+    /// session may have.
+    ///
+    /// ```
+    /// # #[macro_use] extern crate rocket;
+    /// use rocket::http::{CookieJar, Status};
+    /// use rocket_session_security::{SessionTracker, Timeouts};
+    ///
+    /// #[post("/login/admin")]
+    /// fn admin_login(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) -> Result<&'static str, Status> {
+    ///     // ... check the password ...
+    ///     jar.add_private(("user_id", "1"));
+    ///     let configured = tracker.configured_timeouts();
+    ///     let short = Timeouts { warn_after: 240, expire_after: 300, ..configured };
+    ///     tracker.sign_in_with(short).map_err(|_| Status::InternalServerError)?;
+    ///     Ok("welcome")
+    /// }
+    /// ```
+    pub fn sign_in_with(&self, timeouts: Timeouts) -> Result<(), TimingError> {
+        let config = &self.shared.config;
+        if let Err(e) = config.timing_rules().check_session(&timeouts, &config.timeouts()) {
+            log::error!("sign_in_with() at {}: refused, {e}", self.req.uri().path());
+            return Err(e);
+        }
+        self.session.sign_in(self.shared.clock.now_unix(), timeouts);
+        Ok(())
+    }
+
+    /// The configured timing: what [`sign_in`](Self::sign_in) gives a
+    /// session, and the longest [`sign_in_with`](Self::sign_in_with) accepts.
+    pub fn configured_timeouts(&self) -> Timeouts {
+        self.shared.config.timeouts()
     }
 
     /// Ends the session for good: revokes it (a copy of its cookies is
@@ -309,11 +465,11 @@ impl SessionTracker<'_> {
         matches!(self.session.decided(self.req, self.shared).verdict, Verdict::Active { .. })
     }
 
-    /// The active session's stamp and idle limit, if any.
-    fn active(&self) -> Option<(crate::stamp::Stamp, u32)> {
+    /// The active session's stamp and timing, if any.
+    fn active(&self) -> Option<(crate::stamp::Stamp, Timeouts)> {
         let decided = self.session.decided(self.req, self.shared);
         match decided.verdict {
-            Verdict::Active { stamp, .. } => Some((stamp, decided.timeouts.expire_after)),
+            Verdict::Active { stamp, .. } => Some((stamp, decided.timeouts)),
             _ => None,
         }
     }
@@ -327,10 +483,10 @@ impl SessionTracker<'_> {
     /// the store), and this response removes its cookies. The same as
     /// [`sign_out`](Self::sign_out).
     fn revoke_this(&self) {
-        if let Some((stamp, expire_after)) = self.active() {
+        if let Some((stamp, timeouts)) = self.active() {
             let id = SessionId::from_u64(stamp.session_id);
             let person = PersonKey::from_bytes(stamp.person_tag);
-            let revocation = self.shared.revocations.end_session(id, person, stamp.signed_in_at, expire_after);
+            let revocation = self.shared.revocations.end_session(id, person, stamp.signed_in_at, &timeouts);
             self.audit_revocation(revocation);
         }
     }
@@ -372,7 +528,7 @@ impl SessionTracker<'_> {
     /// `Ok(false)` when `id` is none of theirs (someone else's is never
     /// ended). Ending the current one is a sign-out.
     pub async fn end(&self, id: SessionId) -> Result<bool, StoreError> {
-        let Some((stamp, expire_after)) = self.active() else { return Ok(false) };
+        let Some((stamp, _)) = self.active() else { return Ok(false) };
         if id.as_u64() == stamp.session_id {
             self.sign_out();
             return Ok(true);
@@ -381,7 +537,9 @@ impl SessionTracker<'_> {
         let Some(record) = self.shared.revocations.sessions(person).await?.into_iter().find(|s| s.id == id) else {
             return Ok(false);
         };
-        let revocation = self.shared.revocations.end_session(id, person, record.signed_in, expire_after);
+        // Its own timing is in its stamp, which is not here: the configured one is the longest it can be.
+        let configured = self.shared.config.timeouts();
+        let revocation = self.shared.revocations.end_session(id, person, record.signed_in, &configured);
         self.audit_revocation(revocation);
         Ok(true)
     }

@@ -322,6 +322,23 @@ impl Language {
         ExpiryNotices { revoked: self.revoked_notice(), ..self.timing_notices() }
     }
 
+    /// What the login page says when a route asked for a more recent
+    /// sign-in ([`RecentSignIn`](crate::RecentSignIn)).
+    pub(crate) fn reauthenticate_notice(self) -> &'static str {
+        match self {
+            Language::English => "Please sign in again to continue: this page asks for a recent sign-in.",
+            Language::French => "Veuillez vous reconnecter pour continuer : cette page demande une connexion récente.",
+            Language::German => "Bitte melden Sie sich erneut an, um fortzufahren: Diese Seite verlangt eine kürzlich erfolgte Anmeldung.",
+            Language::Spanish => "Vuelva a iniciar sesión para continuar: esta página requiere un inicio de sesión reciente.",
+            Language::Italian => "Accedi di nuovo per continuare: questa pagina richiede un accesso recente.",
+            Language::Portuguese => "Inicie sessão novamente para continuar: esta página exige um início de sessão recente.",
+            Language::Dutch => "Meld u opnieuw aan om verder te gaan: deze pagina vraagt om een recente aanmelding.",
+            Language::Polish => "Zaloguj się ponownie, aby kontynuować: ta strona wymaga niedawnego logowania.",
+            Language::Czech => "Pro pokračování se prosím znovu přihlaste: tato stránka vyžaduje nedávné přihlášení.",
+            Language::Japanese => "続行するには、もう一度サインインしてください（このページには最近のサインインが必要です）。",
+        }
+    }
+
     fn revoked_notice(self) -> &'static str {
         match self {
             Language::English => "Your session was ended (signed out on this or another device). Please sign in again.",
@@ -443,6 +460,7 @@ mod tests {
             ] {
                 assert!(!text.trim().is_empty(), "{}", t.tag);
             }
+            assert!(!language.reauthenticate_notice().trim().is_empty(), "{}", t.tag);
             assert!(t.seconds.iter().any(|(c, _)| *c == "other"), "{}", t.tag);
             assert!(t.seconds.iter().all(|(_, f)| f.contains("{n}")), "{}", t.tag);
             assert!(Language::TAGS.contains(t.tag));

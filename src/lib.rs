@@ -209,13 +209,14 @@ mod revocation;
 mod snippet;
 mod stamp;
 pub mod testing;
+mod timing;
 mod verdict;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, ConfigError, LogoutMethod, SameSitePolicy, Timeouts};
+pub use config::{Config, ConfigError, LogoutMethod, SameSitePolicy};
 pub use context::SessionEvent;
 pub use fairing::SessionSecurity;
-pub use guard::{ActiveSession, ListedSession, SessionAdmin, SessionRejected, SessionTracker};
+pub use guard::{ActiveSession, ListedSession, RecentSignIn, SessionAdmin, SessionRejected, SessionTracker};
 pub use i18n::{Language, Texts};
 pub use redirect::safe_next;
 #[cfg(feature = "redis")]
@@ -227,6 +228,7 @@ pub use revocation::{
 pub use snippet::Snippet;
 #[cfg(feature = "tera")]
 pub use snippet::{register_templates, SNIPPET_TEMPLATE};
+pub use timing::{Profile, Timeouts, TimingError, WCAG_RESPONSE_SECONDS};
 pub use verdict::ExpiryReason;
 
 /// Internals for the crate's own benchmarks and fuzz targets (feature

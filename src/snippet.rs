@@ -11,8 +11,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::assets::Assets;
-use crate::config::{Config, Timeouts};
+use crate::config::Config;
 use crate::i18n::Language;
+use crate::timing::Timeouts;
 
 #[cfg(feature = "tera")]
 pub use tera_glue::{register_templates, SNIPPET_TEMPLATE};

@@ -1,13 +1,15 @@
 //! The stamp codec: sign-in time, last activity and the two binding tags in,
 //! an encrypted, authenticated cookie value out, and back.
 //!
-//! Format (version 4): `base64url(nonce ‖ ciphertext ‖ tag)` without padding,
-//! always [`ENCODED_LEN`] characters. The plaintext is 38 bytes: the version
+//! Format (version 5): `base64url(nonce ‖ ciphertext ‖ tag)` without padding,
+//! always [`ENCODED_LEN`] characters. The plaintext is 50 bytes: the version
 //! byte, `signed_in_at` as a big-endian `i64`, `last_activity` as seconds
 //! after it (a big-endian `u32`: 136 years), the 8-byte
 //! [`login tag`](Stamp::login_tag), the 8-byte
 //! [`person tag`](Stamp::person_tag) (see `binding.rs`), the 8-byte random
-//! [`session id`](Stamp::session_id) that revocations name, and a reserved
+//! [`session id`](Stamp::session_id) that revocations name, the session's
+//! [`timing`](Stamp::timeouts) (`warn_after`, `expire_after`,
+//! `absolute_timeout`, big-endian `u32`s, chosen at sign-in), and a reserved
 //! byte, 0 (so the sealed value is whole base64 groups). It is sealed with
 //! AES-256-GCM, a random 96-bit nonce per seal, the cookie name as associated
 //! data (a stamp moved to another cookie does not open), under a key of its
@@ -26,27 +28,30 @@ use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
 
+use crate::timing::Timeouts;
+
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-const VERSION: u8 = 4;
+const VERSION: u8 = 5;
 /// Length of the login tag (SipHash-2-4: 64 bits).
 pub const LOGIN_TAG_BYTES: usize = 8;
 /// Length of the person tag (HMAC-SHA256 cut to 64 bits).
 pub const PERSON_TAG_BYTES: usize = 8;
 /// Version byte, sign-in `i64`, activity offset `u32`, two binding tags,
-/// the session id, a reserved byte.
-const PLAIN_LEN: usize = 1 + 8 + 4 + LOGIN_TAG_BYTES + PERSON_TAG_BYTES + 8 + 1;
+/// the session id, three `u32` limits, a reserved byte.
+const PLAIN_LEN: usize = 1 + 8 + 4 + LOGIN_TAG_BYTES + PERSON_TAG_BYTES + 8 + 12 + 1;
 const LOGIN_AT: usize = 13;
 const PERSON_AT: usize = LOGIN_AT + LOGIN_TAG_BYTES;
 const SESSION_AT: usize = PERSON_AT + PERSON_TAG_BYTES;
-const RESERVED_AT: usize = SESSION_AT + 8;
+const TIMING_AT: usize = SESSION_AT + 8;
+const RESERVED_AT: usize = TIMING_AT + 12;
 const SEALED_LEN: usize = NONCE_LEN + PLAIN_LEN + TAG_LEN;
-/// The length of every stamp cookie value (66 bytes make 88 base64
+/// The length of every stamp cookie value (78 bytes make 104 base64
 /// characters, no padding).
 pub const ENCODED_LEN: usize = SEALED_LEN / 3 * 4;
 const _: () = assert!(SEALED_LEN.is_multiple_of(3), "a padded value would need percent-encoding");
 /// The HKDF info that makes the stamp key from Rocket's master key.
-pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v4 AES-256-GCM, SipHash-2-4, HMAC-SHA256";
+pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v5 AES-256-GCM, SipHash-2-4, HMAC-SHA256";
 
 /// The keyed digest of the login cookies as sent (see `binding.rs`).
 pub type LoginTag = [u8; LOGIN_TAG_BYTES];
@@ -77,6 +82,9 @@ pub struct Stamp {
     /// The session's random id, made at sign-in: what a revocation of this
     /// one session names. 0 for none (a stamp made by hand in a test).
     pub session_id: u64,
+    /// The session's timing, chosen at sign-in (valid: a stamp with a
+    /// timing that breaks [`Timeouts::validate`] does not open).
+    pub timeouts: Timeouts,
 }
 
 /// Why a stamp could not be read. Every case means "expired": fail closed.
@@ -181,7 +189,11 @@ impl StampCodec {
         body[9..LOGIN_AT].copy_from_slice(&offset.to_be_bytes());
         body[LOGIN_AT..PERSON_AT].copy_from_slice(&stamp.login_tag);
         body[PERSON_AT..SESSION_AT].copy_from_slice(&stamp.person_tag);
-        body[SESSION_AT..RESERVED_AT].copy_from_slice(&stamp.session_id.to_be_bytes());
+        body[SESSION_AT..TIMING_AT].copy_from_slice(&stamp.session_id.to_be_bytes());
+        let t = stamp.timeouts;
+        for (at, limit) in [t.warn_after, t.expire_after, t.absolute_timeout].into_iter().enumerate() {
+            body[TIMING_AT + 4 * at..TIMING_AT + 4 * at + 4].copy_from_slice(&limit.to_be_bytes());
+        }
         body[RESERVED_AT] = 0;
         let computed = self
             .cipher
@@ -270,7 +282,7 @@ fn base64url_decode(chars: &[u8]) -> Option<[u8; SEALED_LEN]> {
 }
 
 /// The version byte, the sign-in time (not negative) and the activity
-/// offset, both tags.
+/// offset, both tags, the session id, a valid timing.
 fn parse_plain(plain: &[u8]) -> Option<Stamp> {
     if plain.len() != PLAIN_LEN || plain[0] != VERSION {
         return None;
@@ -282,9 +294,14 @@ fn parse_plain(plain: &[u8]) -> Option<Stamp> {
         last_activity: signed_in_at.checked_add(i64::from(offset))?,
         login_tag: plain[LOGIN_AT..PERSON_AT].try_into().ok()?,
         person_tag: plain[PERSON_AT..SESSION_AT].try_into().ok()?,
-        session_id: u64::from_be_bytes(plain[SESSION_AT..RESERVED_AT].try_into().ok()?),
+        session_id: u64::from_be_bytes(plain[SESSION_AT..TIMING_AT].try_into().ok()?),
+        timeouts: Timeouts {
+            warn_after: u32::from_be_bytes(plain[TIMING_AT..TIMING_AT + 4].try_into().ok()?),
+            expire_after: u32::from_be_bytes(plain[TIMING_AT + 4..TIMING_AT + 8].try_into().ok()?),
+            absolute_timeout: u32::from_be_bytes(plain[TIMING_AT + 8..RESERVED_AT].try_into().ok()?),
+        },
     };
-    (signed_in_at >= 0 && plain[RESERVED_AT] == 0).then_some(stamp)
+    (signed_in_at >= 0 && plain[RESERVED_AT] == 0 && stamp.timeouts.validate().is_ok()).then_some(stamp)
 }
 
 #[cfg(test)]
@@ -341,6 +358,7 @@ mod tests {
             login_tag: [1; 8],
             person_tag: [2; 8],
             session_id: 3,
+            timeouts: Timeouts { warn_after: 100, expire_after: 300, absolute_timeout: 0 },
         };
         let a = codec.seal(stamp);
         let b = codec.seal(stamp);
@@ -356,6 +374,7 @@ mod tests {
                 login_tag: [0xff; 8],
                 person_tag: [0; 8],
                 session_id: u64::MAX,
+                timeouts: Timeouts { warn_after: u32::MAX - 1, expire_after: u32::MAX, absolute_timeout: u32::MAX },
             },
             Stamp { signed_in_at: i64::MAX - i64::from(u32::MAX), last_activity: i64::MAX, ..Stamp::default() },
         ];
@@ -434,37 +453,50 @@ mod tests {
 
     #[test]
     fn payload_rules() {
-        let plain = |version: u8, a: i64, offset: u32| {
+        let timed = |version: u8, a: i64, offset: u32, timing: [u32; 3]| {
             let mut p = vec![version];
             p.extend_from_slice(&a.to_be_bytes());
             p.extend_from_slice(&offset.to_be_bytes());
             p.extend_from_slice(&[4; LOGIN_TAG_BYTES]);
             p.extend_from_slice(&[5; PERSON_TAG_BYTES]);
             p.extend_from_slice(&77u64.to_be_bytes());
+            for limit in timing {
+                p.extend_from_slice(&limit.to_be_bytes());
+            }
             p.push(0);
             p
         };
+        let plain = |version: u8, a: i64, offset: u32| timed(version, a, offset, [540, 600, 43_200]);
         let tags = Stamp {
             login_tag: [4; LOGIN_TAG_BYTES],
             person_tag: [5; PERSON_TAG_BYTES],
             session_id: 77,
             ..Stamp::default()
         };
-        assert_eq!(parse_plain(&plain(4, 5, 4)), Some(Stamp { signed_in_at: 5, last_activity: 9, ..tags }));
-        assert_eq!(parse_plain(&plain(4, 5, 0)), Some(Stamp { signed_in_at: 5, last_activity: 5, ..tags }));
-        let mut reserved_set = plain(4, 5, 4);
+        assert_eq!(parse_plain(&plain(5, 5, 4)), Some(Stamp { signed_in_at: 5, last_activity: 9, ..tags }));
+        assert_eq!(parse_plain(&plain(5, 5, 0)), Some(Stamp { signed_in_at: 5, last_activity: 5, ..tags }));
+        let off = Timeouts { warn_after: 1, expire_after: 2, absolute_timeout: 0 };
+        assert_eq!(
+            parse_plain(&timed(5, 5, 0, [1, 2, 0])),
+            Some(Stamp { signed_in_at: 5, last_activity: 5, timeouts: off, ..tags })
+        );
+        let mut reserved_set = plain(5, 5, 4);
         reserved_set[RESERVED_AT] = 1;
         for bad in [
-            plain(3, 5, 4),
-            plain(5, 5, 4),
-            plain(4, -5, 9),
-            plain(4, i64::MIN, 0),
-            plain(4, i64::MAX, 1),
+            plain(4, 5, 4),
+            plain(6, 5, 4),
+            plain(5, -5, 9),
+            plain(5, i64::MIN, 0),
+            plain(5, i64::MAX, 1),
             reserved_set,
+            // A timing the crate never seals.
+            timed(5, 5, 4, [0, 600, 0]),
+            timed(5, 5, 4, [600, 600, 0]),
+            timed(5, 5, 4, [540, 600, 599]),
         ] {
             assert_eq!(parse_plain(&bad), None, "{bad:?}");
         }
-        let good = plain(4, 5, 4);
+        let good = plain(5, 5, 4);
         assert_eq!(parse_plain(&good[..PLAIN_LEN - 1]), None);
         assert_eq!(parse_plain(&[good.clone(), vec![0]].concat()), None);
         assert_eq!(parse_plain(&[]), None);
@@ -472,7 +504,7 @@ mod tests {
         // Sealed but not a stamp we write: authentic, yet refused.
         let codec = codec();
         let mut sealed = [0u8; SEALED_LEN];
-        sealed[NONCE_LEN..NONCE_LEN + PLAIN_LEN].copy_from_slice(&plain(4, -9, 5));
+        sealed[NONCE_LEN..NONCE_LEN + PLAIN_LEN].copy_from_slice(&plain(5, -9, 5));
         let (nonce, rest) = sealed.split_at_mut(NONCE_LEN);
         let (body, tag) = rest.split_at_mut(PLAIN_LEN);
         let computed =

@@ -108,6 +108,7 @@ pub struct TestSession<'a> {
     last_activity: Option<i64>,
     stamp_only: bool,
     session_id: u64,
+    timeouts: Option<crate::Timeouts>,
 }
 
 /// Starts a [`TestSession`] for `rocket` (which must have
@@ -129,6 +130,7 @@ pub fn session(rocket: &Rocket<Orbit>) -> TestSession<'_> {
         last_activity: None,
         stamp_only: false,
         session_id,
+        timeouts: None,
     }
 }
 
@@ -193,7 +195,19 @@ impl TestSession<'_> {
             login_tag: binder.login_tag(&values),
             person_tag: self.runtime.person_tag(names, &values),
             session_id: self.session_id,
+            timeouts: self.timeouts.unwrap_or_else(|| self.shared.config.timeouts()),
         }
+    }
+
+    /// The session's own timing (the configured one unless set), as
+    /// `SessionTracker::sign_in_with` would seal it. Not held to the
+    /// configured timing here: a test may hand the app a longer one, to see
+    /// the app hold it to the configured one. (One that breaks
+    /// [`Timeouts::validate`](crate::Timeouts::validate) makes a stamp that
+    /// does not open: expired, invalid.)
+    pub fn timeouts(mut self, timeouts: crate::Timeouts) -> Self {
+        self.timeouts = Some(timeouts);
+        self
     }
 
     /// The session's id (random unless set): what a revocation of it names.

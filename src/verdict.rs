@@ -2,9 +2,9 @@
 //! seconds) or expired (and why). Pure: from what the request carried, the
 //! time and the timing in force; the fairing and guards feed it and cache it.
 
-use crate::config::Timeouts;
 use crate::i18n::Language;
 use crate::stamp::{LoginTag, Stamp, StampError};
+use crate::timing::Timeouts;
 
 /// Why a session is over.
 ///

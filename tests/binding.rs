@@ -272,7 +272,13 @@ fn rolling_switch(_session: ActiveSession, jar: &CookieJar<'_>) {
 
 fn rolling_app() -> (Client, ManualClock) {
     let clock = ManualClock::new(START);
-    let config = Config { warn_after: 5, expire_after: 10, login_cookies: vec!["user".into()], ..Config::default() };
+    let config = Config {
+        warn_after: 5,
+        expire_after: 10,
+        wcag_timing_check: false,
+        login_cookies: vec!["user".into()],
+        ..Config::default()
+    };
     let figment = rocket::Config::figment().merge(("secret_key", KEY)).merge(("log_level", "off"));
     let rocket = rocket::custom(figment)
         .attach(SessionSecurity::with_config(config).clock(clock.clone()))

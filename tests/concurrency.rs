@@ -58,22 +58,22 @@ fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
 /// here by the documented format (not by the crate's own code):
 /// base64url(nonce ‖ AES-256-GCM ciphertext ‖ tag), the key HKDF-SHA256 of
 /// the master key with a fixed info, the cookie name as associated data,
-/// plaintext version 4, the sign-in as a big-endian i64, the activity as a
+/// plaintext version 5, the sign-in as a big-endian i64, the activity as a
 /// big-endian u32 offset from it, the two 8-byte binding tags, the 8-byte
-/// session id and a reserved 0.
+/// session id, the three u32 limits and a reserved 0.
 fn open(key: &cookie::Key, sealed: &str) -> (i64, i64) {
     use aes_gcm::aead::{Aead, KeyInit, Payload};
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).expect("base64url, no padding");
     let (nonce, ciphertext) = bytes.split_at(12);
     let mut keys = [0u8; 80];
     hkdf::Hkdf::<sha2::Sha256>::new(None, key.master())
-        .expand(b"rocket_session_security stamp v4 AES-256-GCM, SipHash-2-4, HMAC-SHA256", &mut keys)
+        .expand(b"rocket_session_security stamp v5 AES-256-GCM, SipHash-2-4, HMAC-SHA256", &mut keys)
         .unwrap();
     let cipher = aes_gcm::Aes256Gcm::new_from_slice(&keys[..32]).unwrap();
     let plain = cipher
         .decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: STAMP.as_bytes() })
         .expect("a genuine stamp");
-    assert!(plain.len() == 38 && plain[0] == 4 && plain[37] == 0, "version 4: {plain:?}");
+    assert!(plain.len() == 50 && plain[0] == 5 && plain[49] == 0, "version 5: {plain:?}");
     let signed_in = i64::from_be_bytes(plain[1..9].try_into().unwrap());
     let offset = u32::from_be_bytes(plain[9..13].try_into().unwrap());
     (signed_in, signed_in + i64::from(offset))

@@ -88,3 +88,90 @@ fn attaching_twice_mounts_once() {
     let client = Client::tracked(rocket).expect("a second attach replaces the first");
     assert_eq!(client.post("/session-security/ping").dispatch().status().code, 401);
 }
+
+/// The settings of the tests, with the WCAG check back on (the tests'
+/// compressed W=5, E=10 would break it).
+fn checked(extra: Vec<(&str, Value)>) -> Vec<(&str, Value)> {
+    let mut all = vec![("wcag_timing_check", true.into())];
+    all.extend(extra);
+    all
+}
+
+#[test]
+fn every_profile_launches_when_compliant_and_refuses_each_breach() {
+    let compliant: Vec<(&str, Vec<(&str, Value)>)> = vec![
+        ("pci-dss-4", vec![("warn_after", 780.into()), ("expire_after", 900.into())]),
+        ("pci-dss-4", vec![("warn_after", 100.into()), ("expire_after", 300.into()), ("absolute_timeout", 0.into())]),
+        (
+            "nist-aal2",
+            vec![("warn_after", 3480.into()), ("expire_after", 3600.into()), ("absolute_timeout", 86_400.into())],
+        ),
+        (
+            "nist-aal3",
+            vec![("warn_after", 780.into()), ("expire_after", 900.into()), ("absolute_timeout", 43_200.into())],
+        ),
+    ];
+    for (profile, extra) in compliant {
+        let mut settings = checked(extra.clone());
+        settings.push(("profile", profile.into()));
+        assert!(launches(settings), "{profile} {extra:?} is compliant");
+    }
+    let breaches: Vec<(&str, Vec<(&str, Value)>)> = vec![
+        ("pci-dss-4", vec![("warn_after", 1740.into()), ("expire_after", 1800.into())]),
+        (
+            "nist-aal2",
+            vec![("warn_after", 3500.into()), ("expire_after", 3601.into()), ("absolute_timeout", 86_400.into())],
+        ),
+        ("nist-aal2", vec![("warn_after", 500.into()), ("expire_after", 600.into()), ("absolute_timeout", 0.into())]),
+        (
+            "nist-aal2",
+            vec![("warn_after", 500.into()), ("expire_after", 600.into()), ("absolute_timeout", 86_401.into())],
+        ),
+        (
+            "nist-aal3",
+            vec![("warn_after", 800.into()), ("expire_after", 901.into()), ("absolute_timeout", 43_200.into())],
+        ),
+        (
+            "nist-aal3",
+            vec![("warn_after", 500.into()), ("expire_after", 600.into()), ("absolute_timeout", 43_201.into())],
+        ),
+    ];
+    for (profile, extra) in breaches {
+        let mut settings = checked(extra.clone());
+        settings.push(("profile", profile.into()));
+        assert!(!launches(settings), "{profile} {extra:?} breaks the profile");
+    }
+    assert!(!launches(vec![("profile", "pci-dss-3".into())]), "an unknown profile");
+}
+
+#[test]
+fn a_warning_that_leaves_less_than_20_s_stops_the_launch() {
+    assert!(!launches(checked(vec![("warn_after", 50.into()), ("expire_after", 60.into())])));
+    assert!(!launches(checked(vec![])), "the tests' own 5 s warning, checked");
+    assert!(launches(checked(vec![("warn_after", 40.into()), ("expire_after", 60.into())])));
+}
+
+#[rocket::get("/timing")]
+fn configured_timing(tracker: rocket_session_security::SessionTracker<'_>) -> String {
+    let t = tracker.configured_timeouts();
+    format!("{}/{}/{}", t.warn_after, t.expire_after, t.absolute_timeout)
+}
+
+#[test]
+fn a_profile_in_rocket_toml_sets_the_timing_left_unset() {
+    let timing = |table: Vec<(&str, Value)>| {
+        let mut map = std::collections::BTreeMap::new();
+        map.extend(table.into_iter().map(|(k, v)| (k.to_string(), v)));
+        map.insert("revocations".to_string(), "memory".into());
+        let figment = rocket::Config::figment().merge(("log_level", "off")).merge(("session_security", map));
+        let rocket =
+            rocket::custom(figment).attach(SessionSecurity::fairing()).mount("/", rocket::routes![configured_timing]);
+        let client = Client::untracked(rocket).expect("launches");
+        let body = client.get("/timing").dispatch().into_string();
+        body.unwrap_or_default()
+    };
+    assert_eq!(timing(vec![("profile", "pci-dss-4".into())]), "780/900/43200");
+    assert_eq!(timing(vec![("profile", "nist-aal2".into())]), "3480/3600/86400");
+    assert_eq!(timing(vec![("profile", "nist-aal3".into()), ("expire_after", 600.into())]), "480/600/43200");
+    assert_eq!(timing(vec![]), "540/600/43200", "no profile: the crate's defaults");
+}

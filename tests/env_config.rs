@@ -9,7 +9,7 @@ use rocket_session_security::SessionSecurity;
 
 #[test]
 fn environment_overrides_merge_over_the_demo_settings() {
-    std::env::set_var("ROCKET_SESSION_SECURITY", "{warn_after=5,expire_after=10}");
+    std::env::set_var("ROCKET_SESSION_SECURITY", "{warn_after=5,expire_after=10,wcag_timing_check=false}");
     std::env::set_var("ROCKET_SECRET_KEY", SECRET);
     std::env::set_var("ROCKET_LOG_LEVEL", "off");
     let client = Client::tracked(app::rocket_with(SessionSecurity::fairing(), rocket::Config::figment())).unwrap();

@@ -275,12 +275,12 @@ fn spa_background_refresh_never_keeps_a_session_alive_but_the_ping_does() {
 #[test]
 fn spa_timing_follows_the_configuration() {
     let figment =
-        base().merge(("session_security", rocket::figment::util::map!["warn_after" => 5, "expire_after" => 10]));
+        base().merge(("session_security", rocket::figment::util::map!["warn_after" => 15, "expire_after" => 35]));
     let (client, clock) = launch_with(spa::rocket_with, figment);
     sign_in(&client, "alice", "/");
     let html = client.get("/").dispatch().into_string().unwrap();
-    assert!(html.contains("data-warn-after=\"5\"") && html.contains("data-expire-after=\"10\""), "{html}");
-    clock.advance(10);
+    assert!(html.contains("data-warn-after=\"15\"") && html.contains("data-expire-after=\"35\""), "{html}");
+    clock.advance(35);
     assert_eq!(api(&client, "/api/notes").status(), Status::Unauthorized);
 }
 
@@ -462,17 +462,63 @@ fn per_role_forged_or_missing_role_ends_the_session() {
 }
 
 #[test]
-fn per_role_keeps_a_configured_absolute_limit_valid() {
-    let configured = rocket_session_security::Timeouts { warn_after: 540, expire_after: 600, absolute_timeout: 900 };
-    let client = Client::untracked(per_role::rocket_with(SessionSecurity::fairing(), base())).expect("launches");
-    let req = client.get("/");
-    let admins = per_role::role_timeouts(req.inner(), configured);
-    assert_eq!((admins.warn_after, admins.expire_after, admins.absolute_timeout), (240, 300, 900));
-    assert!(admins.validate().is_ok());
-    let req = client.get("/").private_cookie(("role", "user"));
-    let users = per_role::role_timeouts(req.inner(), configured);
-    assert_eq!((users.warn_after, users.expire_after, users.absolute_timeout), (1740, 1800, 1800));
-    assert!(users.validate().is_ok());
-    let off = rocket_session_security::Timeouts { absolute_timeout: 0, ..configured };
-    assert_eq!(per_role::role_timeouts(req.inner(), off).absolute_timeout, 0);
+fn per_role_timing_is_chosen_at_sign_in_and_never_longer_than_configured() {
+    use per_role::{timing_for, Role};
+    use rocket_session_security::Timeouts;
+    let configured = Timeouts { warn_after: 1740, expire_after: 1800, absolute_timeout: 43_200 };
+    assert_eq!(timing_for(Role::Admin, configured), Timeouts { warn_after: 240, expire_after: 300, ..configured });
+    assert_eq!(timing_for(Role::User, configured), configured);
+    // A configuration shorter than the admins' timing is kept as it is: the ceiling wins.
+    let short = Timeouts { warn_after: 100, expire_after: 200, absolute_timeout: 0 };
+    assert_eq!(timing_for(Role::Admin, short), short);
+    // Every route agrees on the session's own timing: an admin's page, ping and snippet say 240/300.
+    let (admin, clock) = signed_in(per_role::rocket_with, "admin");
+    clock.advance(200);
+    let html = admin.get("/").dispatch().into_string().unwrap_or_default();
+    assert!(html.contains("data-expire-after=\"300\""), "{html}");
+    clock.advance(299);
+    let res = admin.get("/security").dispatch();
+    assert_eq!(location(&res).as_deref(), Some("/login?next=/security"), "idle 299 s < 300 s, but signed in 499 s ago");
+    clock.advance(300);
+    let res = admin.get("/").dispatch();
+    assert_eq!(location(&res).as_deref(), Some("/login?next=/"), "idle 300 s on any route");
+}
+
+#[test]
+fn per_role_security_page_asks_for_a_recent_sign_in_and_the_same_person_renews() {
+    let (client, clock) = signed_in(per_role::rocket_with, "alice");
+    let session_id = || {
+        let value = client.cookies().get(STAMP).map(|c| c.value().to_string()).unwrap_or_default();
+        rocket_session_security::testing::read_stamp(client.rocket(), &value).map(|s| s.session_id)
+    };
+    let first = session_id().expect("a stamp");
+    clock.advance(299);
+    let res = client.get("/security").dispatch();
+    assert_eq!(res.status(), Status::Ok, "signed in 299 s ago < 300 s");
+    assert!(res.into_string().unwrap_or_default().contains("id=\"signed-in-for\">299<"));
+    clock.advance(2);
+    let res = client.get("/security").dispatch();
+    assert_eq!((res.status(), location(&res).as_deref()), (Status::SeeOther, Some("/login?next=/security")));
+    assert!(
+        !res.headers().get("Set-Cookie").any(|c| c.contains("Max-Age=0") && !c.starts_with("_flash=")),
+        "nothing removed"
+    );
+    drop(res);
+    let login = client.get("/login?next=/security").dispatch().into_string().unwrap_or_default();
+    assert!(login.contains("this page asks for a recent sign-in"), "the flash says why: {login}");
+    // The session itself goes on; an API call is told what to do.
+    assert_eq!(client.get("/").dispatch().status(), Status::Ok);
+    let res = client.get("/security").header(rocket::http::Accept::JSON).dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(json_body(res), json!({ "error": "reauthentication_required" }));
+    // Signing in again as alice renews the session and comes back.
+    let res = sign_in(&client, "alice", "/security");
+    assert_eq!(location(&res).as_deref(), Some("/security"));
+    drop(res);
+    assert_eq!(client.get("/security").dispatch().status(), Status::Ok);
+    assert_eq!(session_id(), Some(first), "the same session");
+    // Someone else is a new session.
+    clock.advance(10);
+    drop(sign_in(&client, "bob", "/"));
+    assert_ne!(session_id(), Some(first));
 }

@@ -3,6 +3,7 @@
 //! one on the crate's front page.
 
 const LAYERS: &[&[&str]] = &[
+    &["timing"],
     &["stamp", "clock", "assets", "i18n", "redirect", "origin"],
     &["binding", "revocation"],
     &["config"],

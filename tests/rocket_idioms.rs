@@ -1,7 +1,7 @@
 //! What a Rocket developer expects of an extension: guards that forward,
 //! only the crate's own rejections reshaped, a flash on the login page, a
-//! sentinel for a missing fairing, the timeouts hook after routing, and
-//! configuration given in code.
+//! sentinel for a missing fairing, a per-session timing checked at sign-in,
+//! and configuration given in code.
 
 mod common;
 
@@ -12,12 +12,30 @@ use rocket::{catch, catchers, get, post, routes};
 use rocket_session_security::{
     ActiveSession, Config, ManualClock, SessionRejected, SessionSecurity, SessionTracker, Timeouts,
 };
-use std::sync::{Arc, Mutex};
 
 #[post("/login")]
 fn login(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) {
     jar.add_private(("user", "alice"));
     tracker.sign_in();
+}
+
+/// Signs in with the timing `w/e/a` of the path; says why it was refused.
+#[post("/login/<warn_after>/<expire_after>/<absolute_timeout>")]
+fn login_with(
+    warn_after: u32,
+    expire_after: u32,
+    absolute_timeout: u32,
+    jar: &CookieJar<'_>,
+    tracker: SessionTracker<'_>,
+) -> (Status, String) {
+    jar.add_private(("user", "alice"));
+    match tracker.sign_in_with(Timeouts { warn_after, expire_after, absolute_timeout }) {
+        Ok(()) => (Status::Ok, "signed in".into()),
+        Err(e) => {
+            jar.remove_private("user");
+            (Status::UnprocessableEntity, e.to_string())
+        }
+    }
 }
 
 #[get("/page")]
@@ -53,14 +71,20 @@ fn whoami(tracker: SessionTracker<'_>) -> String {
 }
 
 fn config() -> Config {
-    Config { warn_after: 5, expire_after: 10, login_cookies: vec!["user".into()], ..Config::default() }
+    Config {
+        warn_after: 5,
+        expire_after: 10,
+        wcag_timing_check: false,
+        login_cookies: vec!["user".into()],
+        ..Config::default()
+    }
 }
 
 fn app(fairing: SessionSecurity) -> rocket::Rocket<rocket::Build> {
     let figment = rocket::Config::figment().merge(("secret_key", SECRET)).merge(("log_level", "off"));
     rocket::custom(figment)
         .attach(fairing)
-        .mount("/", routes![login, page, page_signed_out, own_answer, result_answer, whoami])
+        .mount("/", routes![login, login_with, page, page_signed_out, own_answer, result_answer, whoami])
 }
 
 fn client_with(clock: &ManualClock) -> Client {
@@ -225,33 +249,56 @@ fn a_route_that_needs_the_fairing_stops_the_launch_without_it() {
 }
 
 #[test]
-fn the_timeouts_hook_runs_after_routing_and_sees_the_route() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    let clock = ManualClock::new(START);
-    let fairing = SessionSecurity::with_config(config()).clock(clock.clone()).timeouts(move |req, configured| {
-        let name = req.route().and_then(|r| r.name.as_deref()).unwrap_or("none").to_string();
-        record.lock().unwrap().push(name.clone());
-        if name == "page" {
-            Timeouts { warn_after: 1, expire_after: 2, ..configured }
-        } else {
-            configured
-        }
-    });
-    let client = Client::tracked(app(fairing)).expect("launches");
-    client.post("/login").dispatch();
-    clock.advance(3);
-    assert_eq!(client.get("/page").dispatch().status(), Status::SeeOther, "3 s idle ≥ the page's 2 s");
-    client.post("/login").dispatch();
-    clock.advance(3);
-    assert_eq!(client.get("/own").dispatch().into_string().as_deref(), Some("yours"), "3 s < 10 s");
-    assert_eq!(seen.lock().unwrap().as_slice(), ["page", "own_answer"]);
-}
-
-#[test]
 fn configuration_in_code_is_validated_like_rocket_toml() {
     let bad = Config { warn_after: 20, expire_after: 10, ..Config::default() };
     let figment = rocket::Config::figment().merge(("log_level", "off"));
     let error = Client::untracked(rocket::custom(figment).attach(SessionSecurity::with_config(bad))).err();
     assert!(matches!(error.map(|e| e.kind().to_string()), Some(kind) if kind.contains("fairing")));
+}
+
+#[test]
+fn sign_in_with_refuses_a_timing_that_breaks_a_rule_and_signs_nobody_in() {
+    let with = |config: Config| {
+        let clock = ManualClock::new(START);
+        Client::tracked(app(SessionSecurity::with_config(config).clock(clock))).expect("launches")
+    };
+    // Configured: W=5, E=10, absolute 43200, the WCAG check off (compressed time).
+    let client = with(config());
+    for (path, key) in [
+        ("/login/5/11/43200", "expire_after: 11 s is longer than the configured expire_after"),
+        ("/login/1/5/0", "absolute_timeout: 0 (no limit) is longer than the configured"),
+        ("/login/1/5/43201", "absolute_timeout: 43201 s is longer"),
+        ("/login/5/5/100", "warn_after: must be less than expire_after"),
+        ("/login/1/5/4", "absolute_timeout: must be 0 (off) or at least expire_after"),
+    ] {
+        let res = client.post(path).dispatch();
+        assert_eq!(res.status(), Status::UnprocessableEntity, "{path}");
+        assert!(set_cookies_named(&res, STAMP).is_empty(), "{path}: no stamp");
+        assert!(res.into_string().unwrap_or_default().starts_with(key), "{path}");
+        let page = client.get("/page").dispatch().into_string();
+        assert_eq!(page.as_deref(), Some("welcome, stranger"), "{path}: nobody signed in");
+    }
+    let res = client.post("/login/1/5/60").dispatch();
+    assert_eq!(res.status(), Status::Ok);
+    let stamp = res.cookies().get(STAMP).map(|c| c.value().to_string()).unwrap_or_default();
+    let sealed = rocket_session_security::testing::read_stamp(client.rocket(), &stamp).map(|s| s.timeouts);
+    assert_eq!(sealed, Some(Timeouts { warn_after: 1, expire_after: 5, absolute_timeout: 60 }));
+
+    // With WCAG 2.2.1 checked and a profile: both are refused at sign-in, citing them.
+    let strict = Config {
+        warn_after: 780,
+        expire_after: 900,
+        wcag_timing_check: true,
+        profile: Some(rocket_session_security::Profile::NistAal3),
+        ..config()
+    };
+    let client = with(strict);
+    let res = client.post("/login/290/300/43200").dispatch();
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    assert!(res.into_string().unwrap_or_default().contains("WCAG 2.2.1"));
+    let res = client.post("/login/280/300/0").dispatch();
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let why = res.into_string().unwrap_or_default();
+    assert!(why.contains("NIST SP 800-63B-4 AAL3") || why.contains("longer than the configured"), "{why}");
+    assert_eq!(client.post("/login/280/300/43200").dispatch().status(), Status::Ok);
 }

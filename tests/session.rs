@@ -294,44 +294,6 @@ fn passive_urls_exact_and_prefix_and_route_names_never_count_as_activity() {
 }
 
 #[test]
-fn per_request_timeouts_hook_drives_guard_and_ping() {
-    let clock = rocket_session_security::ManualClock::new(START);
-    let fairing = SessionSecurity::fairing().clock(clock.clone()).timeouts(|req, default| {
-        if req.cookies().get("role").is_some_and(|c| c.value() == "admin") {
-            Timeouts { warn_after: 2, expire_after: 4, ..default }
-        } else {
-            default
-        }
-    });
-    let client = demo(fairing, settings(vec![]));
-    sign_in(&client, "/");
-    clock.advance(4);
-    assert_eq!(client.get("/").dispatch().status(), Status::Ok, "E=10 for others");
-    let admin = || Cookie::new("role", "admin");
-    let res = client.post("/session-security/ping").cookie(admin()).dispatch();
-    let answer = body_json(res);
-    assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(2), Some(4)));
-    let page = client.get("/").cookie(admin()).dispatch().into_string().unwrap();
-    assert!(page.contains("data-warn-after=\"2\"") && page.contains("data-expire-after=\"4\""));
-    clock.advance(4);
-    assert_eq!(client.get("/").cookie(admin()).dispatch().status(), Status::SeeOther, "admins expire after 4 s");
-}
-
-#[test]
-fn invalid_hook_timing_falls_back_to_the_configuration() {
-    let clock = rocket_session_security::ManualClock::new(START);
-    let fairing = SessionSecurity::fairing().clock(clock.clone()).timeouts(|_, default| Timeouts {
-        warn_after: 50,
-        expire_after: 5,
-        ..default
-    });
-    let client = demo(fairing, settings(vec![]));
-    sign_in(&client, "/");
-    let answer = body_json(client.post("/session-security/ping").dispatch());
-    assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(5), Some(10)));
-}
-
-#[test]
 fn protected_pages_are_not_cached() {
     let (client, _clock) = signed_in(vec![]);
     let res = client.get("/").dispatch();
@@ -461,4 +423,166 @@ fn two_apps_under_one_key_show_one_person_two_tags() {
     assert_eq!(crm, crm_again, "stable for one app");
     assert_ne!(crm, person(vec![("base", "/other-app".into())]));
     assert_ne!(crm, person(vec![("cookie_name", "other_app_stamp".into())]));
+}
+
+// ------------------------------------------------- the session's own timing
+
+fn sign_in_as<'c>(client: &'c Client, user: &str, next: &str) -> rocket::local::blocking::LocalResponse<'c> {
+    client
+        .post("/login")
+        .header(rocket::http::ContentType::Form)
+        .body(format!("username={user}&password=demo&next={next}"))
+        .dispatch()
+}
+
+fn location(res: &rocket::local::blocking::LocalResponse<'_>) -> Option<String> {
+    res.headers().get_one("Location").map(str::to_string)
+}
+
+/// The stamp the client holds, whole.
+fn held(client: &Client) -> testing::Stamp {
+    let value = client.cookies().get(STAMP).map(|c| c.value().to_string()).expect("a stamp");
+    testing::read_stamp(client.rocket(), &value).expect("it opens")
+}
+
+#[test]
+fn the_timing_is_sealed_at_sign_in_and_every_route_and_the_ping_state_it() {
+    // The demo gives a name starting with "admin" half of E=10, warned 20 s before (at least 1 s).
+    let (client, _clock) = demo_with(vec![]);
+    drop(sign_in_as(&client, "admin-ann", "/"));
+    let admin = Timeouts { warn_after: 1, expire_after: 5, absolute_timeout: 43_200 };
+    assert_eq!(held(&client).timeouts, admin);
+    let answer = body_json(client.post("/session-security/ping?idle_for=0").dispatch());
+    assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(1), Some(5)));
+    let page = client.get("/").dispatch().into_string().unwrap_or_default();
+    assert!(page.contains("data-warn-after=\"1\"") && page.contains("data-expire-after=\"5\""), "{page}");
+    // Everyone else: the configured timing.
+    let (client, _clock) = signed_in(vec![]);
+    assert_eq!(held(&client).timeouts, Timeouts { warn_after: 5, expire_after: 10, absolute_timeout: 43_200 });
+    let answer = body_json(client.post("/session-security/ping?idle_for=0").dispatch());
+    assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(5), Some(10)));
+}
+
+/// The reproduction of 0.2's route-keyed hook: a route with a longer timing
+/// revived a session idle-expired everywhere else, and requesting another
+/// route first bypassed a short one. The timing is the session's now.
+#[test]
+fn no_route_revives_or_bypasses_the_sessions_own_timing() {
+    let (client, clock) = demo_with(vec![]);
+    drop(sign_in_as(&client, "admin", "/"));
+    clock.advance(4);
+    // Another route, unguarded, is activity of the person: it does not lengthen the limit.
+    assert_eq!(client.get("/public").dispatch().status(), Status::Ok);
+    assert_eq!(held(&client).timeouts.expire_after, 5, "still the admin's timing");
+    clock.advance(5);
+    // Idle 5 s ≥ 5 s: over on every route and the ping, whatever was requested before.
+    let copy: Vec<Cookie<'static>> = client.cookies().iter().map(|c| c.clone().into_owned()).collect();
+    let res = client.post("/session-security/ping?idle_for=0").cookies(copy.clone()).dispatch();
+    assert_eq!(body_json(res)["reason"], "idle");
+    for path in ["/", "/form", "/sessions", "/sensitive"] {
+        let res = client.get(path).cookies(copy.clone()).dispatch();
+        assert_eq!(location(&res), Some(format!("/login?next={path}")), "{path}");
+    }
+    let res = client.get("/me").cookies(copy).header(json_header()).dispatch();
+    assert_eq!(body_json(res), serde_json::json!({ "error": "session_expired", "reason": "idle" }));
+    // A user's session of the same configuration is alive at the same idle time.
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(9);
+    assert_eq!(client.get("/").dispatch().status(), Status::Ok);
+}
+
+#[test]
+fn a_stamp_sealed_under_a_longer_configuration_is_held_to_the_current_one() {
+    let (client, clock) = demo_with(vec![("absolute_timeout", 100.into())]);
+    let longer = Timeouts { warn_after: 50, expire_after: 60, absolute_timeout: 0 };
+    let cookies = testing::session(client.rocket()).private_login_cookie("user", "alice").timeouts(longer).cookies();
+    clock.advance(9);
+    let res = client.post("/session-security/ping").cookies(cookies.clone()).dispatch();
+    let answer = body_json(res);
+    assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(5), Some(10)));
+    clock.advance(1);
+    let res = client.get("/me").cookies(cookies).header(json_header()).dispatch();
+    assert_eq!(body_json(res), serde_json::json!({ "error": "session_expired", "reason": "idle" }));
+}
+
+#[test]
+fn sensitive_pages_ask_for_a_recent_sign_in_without_ending_the_session() {
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(9);
+    assert_eq!(client.get("/sensitive").dispatch().status(), Status::Ok, "signed in 9 s ago < 20 s");
+    clock.advance(9);
+    assert_eq!(client.get("/sensitive").dispatch().status(), Status::Ok, "18 s");
+    clock.advance(2);
+    let res = client.get("/sensitive").dispatch();
+    assert_eq!((res.status(), location(&res).as_deref()), (Status::SeeOther, Some("/login?next=/sensitive")));
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+    assert_eq!(removed(&res), Vec::<String>::new(), "the session stays");
+    drop(res);
+    // Not activity: the refused request did not move the last activity.
+    assert_eq!(held(&client).last_activity, START + 18);
+    let res = client.get("/sensitive").dispatch();
+    let flash = set_cookies_named(&res, "_flash");
+    assert!(flash.len() == 1 && flash[0].contains("session_security%3Areauthenticate"), "{flash:?}");
+    drop(res);
+    let login = client.get("/login?next=/sensitive").dispatch().into_string().unwrap_or_default();
+    assert!(login.contains("Please sign in again to continue"), "{login}");
+    // An API call: JSON, and still signed in.
+    let res = client.get("/sensitive").header(json_header()).dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(body_json(res), serde_json::json!({ "error": "reauthentication_required" }));
+    assert_eq!(client.get("/").dispatch().status(), Status::Ok);
+}
+
+#[test]
+fn signing_in_again_as_the_same_person_renews_the_session() {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let record = events.clone();
+    let clock = rocket_session_security::ManualClock::new(START);
+    let fairing =
+        SessionSecurity::fairing().clock(clock.clone()).audit(move |_, event| record.lock().unwrap().push(*event));
+    let client = demo(fairing, settings(vec![("absolute_timeout", 30.into())]));
+    drop(sign_in(&client, "/"));
+    let before = held(&client);
+    let older_copy: Vec<Cookie<'static>> = client.cookies().iter().map(|c| c.clone().into_owned()).collect();
+    for step in [9, 9, 7] {
+        clock.advance(step);
+        assert_eq!(client.get("/").dispatch().status(), Status::Ok);
+    }
+    let res = sign_in(&client, "/sensitive");
+    assert_eq!(location(&res).as_deref(), Some("/sensitive"));
+    assert_eq!(removed(&res), Vec::<String>::new());
+    drop(res);
+    let after = held(&client);
+    assert_eq!(after.session_id, before.session_id, "the same session");
+    assert_eq!((after.signed_in_at, after.last_activity), (START + 25, START + 25), "both timers restart");
+    // The sessions list holds the one session, with its renewed sign-in.
+    let list = body_json(client.get("/api/sessions").dispatch());
+    let list = list.as_array().expect("a list");
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["signed_in"], serde_json::json!(START + 25));
+    assert_eq!(client.get("/sensitive").dispatch().status(), Status::Ok);
+    assert_eq!(events.lock().unwrap().as_slice(), [SessionEvent::SignedIn, SessionEvent::Reauthenticated]);
+    // The absolute limit counts from the renewed sign-in: 40 s after the first, 15 after the second.
+    for step in [9, 6] {
+        clock.advance(step);
+        assert_eq!(client.get("/").dispatch().status(), Status::Ok, "15 s after the renewal < 30 s");
+    }
+    // A copy of the cookies taken before the renewal (a browser shares one jar, so
+    // only a copy can be older): still this session, but its sign-in time is the old one.
+    let res = client.get("/me").cookies(older_copy).header(json_header()).dispatch();
+    assert_eq!(body_json(res)["reason"], "absolute");
+}
+
+#[test]
+fn someone_else_signing_in_starts_a_new_session_and_ends_the_old_one() {
+    let (client, clock) = signed_in(vec![]);
+    let alice: Vec<Cookie<'static>> = client.cookies().iter().map(|c| c.clone().into_owned()).collect();
+    let first = held(&client).session_id;
+    clock.advance(2);
+    drop(sign_in_as(&client, "bob", "/"));
+    assert_ne!(held(&client).session_id, first);
+    assert!(client.get("/").dispatch().into_string().unwrap_or_default().contains("bob"));
+    // Alice's cookies, replayed, are refused: her session ended when bob signed in here.
+    let res = client.get("/me").cookies(alice).header(json_header()).dispatch();
+    assert_eq!(body_json(res), serde_json::json!({ "error": "session_expired", "reason": "revoked" }));
 }

@@ -13,11 +13,14 @@ use rocket::serde::json::{serde_json::json, Value as Json};
 use rocket::{get, post, routes, Build, Either, Rocket};
 use rocket_dyn_templates::{context, Template};
 use rocket_session_security::{
-    register_templates, safe_next, ActiveSession, SessionId, SessionSecurity, SessionTracker,
+    register_templates, safe_next, ActiveSession, RecentSignIn, SessionId, SessionSecurity, SessionTracker, Timeouts,
 };
 
 /// The app's own sign-in cookie (private), listed in `login_cookies`.
 const USER_COOKIE: &str = "user";
+
+/// `/sensitive` asks for a sign-in within this many seconds.
+pub const RECENT_SIGN_IN: u32 = 20;
 
 /// The demo with the system clock.
 #[allow(dead_code)]
@@ -48,6 +51,7 @@ pub fn rocket_with(fairing: SessionSecurity, figment: Figment) -> Rocket<Build> 
                 sessions_page,
                 end_session_page,
                 index,
+                sensitive,
                 form_page,
                 form_submit,
                 poll,
@@ -99,14 +103,36 @@ struct Login<'r> {
     next: Option<&'r str>,
 }
 
+/// The session timing of a user whose name starts with `admin`: half the
+/// configured idle limit, warned 20 s before it (WCAG 2.2.1's minimum).
+pub fn admin_timeouts(configured: Timeouts) -> Timeouts {
+    let expire_after = configured.expire_after / 2;
+    Timeouts { warn_after: expire_after.saturating_sub(20).max(1), expire_after, ..configured }
+}
+
+/// Signs in (any name, the password `demo`); admins get [`admin_timeouts`],
+/// sealed into their session. The same person signing in again while the
+/// session is active renews it: same session, every tab stays signed in.
 #[post("/login", data = "<form>")]
 fn login_submit(form: Form<Login<'_>>, jar: &CookieJar<'_>, tracker: SessionTracker<'_>) -> Either<Redirect, Template> {
     let next = form.next.and_then(safe_next).unwrap_or("/");
     match (form.username.map(str::trim), form.password) {
         (Some(user), Some("demo")) if !user.is_empty() => {
             jar.add_private((USER_COOKIE, user.to_string()));
-            tracker.sign_in();
-            Either::Left(Redirect::to(next.to_string()))
+            let signed_in = if user.starts_with("admin") {
+                tracker.sign_in_with(admin_timeouts(tracker.configured_timeouts()))
+            } else {
+                tracker.sign_in();
+                Ok(())
+            };
+            match signed_in {
+                Ok(()) => Either::Left(Redirect::to(next.to_string())),
+                Err(e) => {
+                    jar.remove_private(USER_COOKIE);
+                    let refused = format!("This configuration cannot sign in an administrator: {e}");
+                    Either::Right(Template::render("login", context! { next, error: false, notice: refused }))
+                }
+            }
         }
         _ => Either::Right(Template::render("login", context! { next, error: true })),
     }
@@ -170,6 +196,23 @@ fn index(session: ActiveSession, jar: &CookieJar<'_>) -> Template {
         context! {
             user: user_name(jar),
             signed_in_at: session.signed_in_at().to_string(),
+            warn_after: session.timeouts().warn_after,
+            expire_after: session.timeouts().expire_after,
+            session_security: session.snippet(),
+        },
+    )
+}
+
+/// A sensitive page: only within [`RECENT_SIGN_IN`] seconds of signing in;
+/// otherwise the login form, and back here once signed in again.
+#[get("/sensitive")]
+fn sensitive(session: RecentSignIn<{ RECENT_SIGN_IN }>, jar: &CookieJar<'_>) -> Template {
+    Template::render(
+        "sensitive",
+        context! {
+            user: user_name(jar),
+            signed_in_for: session.signed_in_for(),
+            within: RECENT_SIGN_IN,
             session_security: session.snippet(),
         },
     )

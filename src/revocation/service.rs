@@ -10,11 +10,12 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::timing::Timeouts;
 
 use super::sqlite::DEFAULT_PATH;
 use super::{
@@ -102,28 +103,23 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// The timing revocations are kept for: the longest idle limit any session
-/// has had (a per-request hook may lengthen it), and the absolute limit.
+/// The timing revocations are kept for: the configured limits, the longest
+/// any session may have (a session's own timing is never longer).
 pub(crate) struct RevocationTiming {
-    longest_expire_after: AtomicI64,
+    longest_expire_after: i64,
     absolute_timeout: i64,
 }
 
 impl RevocationTiming {
     pub fn new(expire_after: u32, absolute_timeout: u32) -> RevocationTiming {
         RevocationTiming {
-            longest_expire_after: AtomicI64::new(i64::from(expire_after)),
+            longest_expire_after: i64::from(expire_after),
             absolute_timeout: i64::from(absolute_timeout),
         }
     }
 
-    /// A session was decided with this idle limit.
-    pub fn saw(&self, expire_after: u32) {
-        self.longest_expire_after.fetch_max(i64::from(expire_after), Ordering::Relaxed);
-    }
-
     fn expire_after(&self) -> i64 {
-        self.longest_expire_after.load(Ordering::Relaxed)
+        self.longest_expire_after
     }
 }
 
@@ -208,10 +204,6 @@ impl Revocations {
         self.set.len()
     }
 
-    pub(crate) fn timing(&self) -> &RevocationTiming {
-        &self.timing
-    }
-
     /// Revocations that reached this instance (loaded, or written by any
     /// instance): kept at least until a stamp used meanwhile is idle-expired.
     fn apply_all(&self, revocations: &[Revocation]) {
@@ -229,18 +221,24 @@ impl Revocations {
         revocation
     }
 
-    /// Ends one session, signed in at `signed_in_at` with an idle limit of `expire_after`.
+    /// Ends one session, signed in at `signed_in_at` with the limits
+    /// `timeouts` (its own, or the configured ones when unknown).
     pub(crate) fn end_session(
         &self,
         id: SessionId,
         person: PersonKey,
         signed_in_at: i64,
-        expire_after: u32,
+        timeouts: &Timeouts,
     ) -> Revocation {
         let at = self.now();
-        let mut until = at + i64::from(expire_after).max(self.timing.expire_after()) + PROPAGATION_BOUND;
-        if self.timing.absolute_timeout > 0 {
-            until = until.min(signed_in_at + self.timing.absolute_timeout + PROPAGATION_BOUND);
+        // A copy of the stamp used until now stays valid for its idle limit at most.
+        let mut until = at + i64::from(timeouts.expire_after) + PROPAGATION_BOUND;
+        let absolute = match (timeouts.absolute_timeout, self.timing.absolute_timeout) {
+            (0, configured) => configured,
+            (own, _) => i64::from(own),
+        };
+        if absolute > 0 {
+            until = until.min(signed_in_at + absolute + PROPAGATION_BOUND);
         }
         self.revoke(Revocation::Session { id, person, at, until })
     }
@@ -463,14 +461,23 @@ mod tests {
                 Revocations::start(shared, timing, Arc::new(clock.clone()), Duration::from_secs(1)).await.unwrap();
             let (id, person) = (SessionId::from_u64(5), PersonKey([3; 8]));
             store.set_down(true);
-            let revoked = revocations.end_session(id, person, 900, 600);
+            let timeouts = Timeouts { warn_after: 540, expire_after: 600, absolute_timeout: 43_200 };
+            let revoked = revocations.end_session(id, person, 900, &timeouts);
             assert_eq!(revoked, Revocation::Session { id, person, at: 1_000, until: 1_630 });
+
             assert!(revocations.is_revoked(id, person, 900), "enforced here while the store is down");
             assert!(revocations.flush().await.is_err());
             store.set_down(false);
             revocations.flush().await.unwrap();
             let (kept, _) = store.load(1_000).await.unwrap();
             assert_eq!(kept, [revoked], "written once the store is back: nothing lost");
+            // Kept no longer than the session could last: its own absolute limit, from its sign-in.
+            let short = Timeouts { absolute_timeout: 650, ..timeouts };
+            let until = |r: Revocation| match r {
+                Revocation::Session { until, .. } => until,
+                _ => unreachable!(),
+            };
+            assert_eq!(until(revocations.end_session(SessionId::from_u64(6), person, 900, &short)), 1_580);
         });
     }
 }
