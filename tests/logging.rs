@@ -1,10 +1,14 @@
 //! What the crate tells a developer through the `log` crate (as Rocket's own
 //! extensions do): a sign-in that sets none of `login_cookies`, a login
 //! cookie less strict than the stamp, plain HTTP in a production profile,
-//! the first refused ping of each kind.
+//! the first refused ping of each kind, a configuration that breaks WCAG
+//! 2.2.1 or a compliance profile, and the profile checked at liftoff.
 //! One test, because a process has one logger.
 
 use std::sync::Mutex;
+
+#[path = "../examples/demo/app.rs"]
+mod demo;
 
 use rocket::http::CookieJar;
 use rocket::local::blocking::Client;
@@ -17,11 +21,13 @@ struct Capture;
 
 impl log::Log for Capture {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::Level::Warn
+        metadata.level() <= log::Level::Info
     }
     fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            LINES.lock().unwrap().push(record.args().to_string());
+        let line = record.args().to_string();
+        // Warnings and errors; of the information, only what the profile line says.
+        if record.level() <= log::Level::Warn || line.starts_with("session security: profile") {
+            LINES.lock().unwrap().push(line);
         }
     }
     fn flush(&self) {}
@@ -106,4 +112,39 @@ fn the_crate_warns_where_a_mistake_would_otherwise_be_silent() {
     });
     assert_eq!(cross_site.len(), 1, "{cross_site:?}");
     assert!(cross_site[0].contains("Sec-Fetch-Site is \"cross-site\""), "{cross_site:?}");
+
+    // The demo's contract: a configuration that breaks a profile, or WCAG
+    // 2.2.1, stops the launch, and the log names the requirement and the key.
+    let launch_demo = |environment: &str| {
+        std::env::set_var("ROCKET_SESSION_SECURITY", environment);
+        let lines = logged(|| {
+            let rocket = demo::rocket_with(SessionSecurity::fairing(), rocket::Config::figment());
+            match Client::untracked(rocket) {
+                Ok(client) => drop(client),
+                Err(error) => assert!(matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(_))),
+            }
+        });
+        std::env::remove_var("ROCKET_SESSION_SECURITY");
+        lines
+    };
+    let pci = launch_demo(r#"{profile="pci-dss-4", expire_after=1800, revocations="memory"}"#);
+    assert!(
+        pci.iter().any(|l| l.contains("session_security.expire_after: 1800 s breaks PCI DSS v4.0 8.2.8")),
+        "{pci:?}"
+    );
+    let wcag = launch_demo(r#"{warn_after=50, expire_after=60, revocations="memory"}"#);
+    assert!(
+        wcag.iter().any(|l| l.contains("session_security.warn_after:") && l.contains("WCAG 2.2.1 (Timing Adjustable)")),
+        "{wcag:?}"
+    );
+    log::set_max_level(log::LevelFilter::Info);
+    let aal3 = launch_demo(r#"{profile="nist-aal3", revocations="memory"}"#);
+    log::set_max_level(log::LevelFilter::Warn);
+    let ours: Vec<&String> = aal3.iter().filter(|l| l.starts_with("session security")).collect();
+    assert_eq!(
+        ours,
+        ["session security: profile nist-aal3 (NIST SP 800-63B-4 AAL3): checked expire_after 45 s ≤ 900 s, \
+          absolute_timeout 43200 s ≤ 43200 s; WCAG 2.2.1: the warning leaves 30 s ≥ 20 s to respond; a timing \
+          chosen at sign-in is checked there"],
+    );
 }

@@ -64,7 +64,44 @@ in_every_engine!(
     one_call_ends_every_tab_when_an_api_answer_is_the_crates_401,
     another_person_signing_in_discards_the_kept_draft,
     a_revoked_session_leaves_every_tab_at_its_next_ping,
+    a_session_signed_in_with_a_short_timing_warns_and_expires_on_it_in_every_tab,
 );
+
+/// The demo seals half the configured idle limit into an administrator's
+/// session at sign-in (E=44: 22 s, warned at 2 s): both tabs warn and expire
+/// on that timing, not the configured one (W=20, E=44).
+async fn a_session_signed_in_with_a_short_timing_warns_and_expires_on_it_in_every_tab(engine: Engine) -> TestResult {
+    if !engine.available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.acquire().await?;
+    let server = Server::start(vec![("warn_after", 20.into()), ("expire_after", 44.into())]).await;
+    let b = Browser::start(engine).await;
+    b.sign_in_as(&server, "admin").await?;
+    let start = b.now_ms().await?;
+    b.client.goto(&server.url("/")).await?;
+    let snippet = b.eval("const s = document.querySelector('[data-expire-after]'); return [s.dataset.warnAfter, s.dataset.expireAfter];").await?;
+    assert_eq!(snippet, serde_json::json!(["2", "22"]), "the snippet states the session's own timing");
+    b.observe("one").await?;
+    b.open_tab(&server.url("/sessions")).await?;
+    b.observe("two").await?;
+    for tab in ["one", "two"] {
+        let shown = b.wait_for(tab, "warning-shown", Duration::from_secs(10)).await?;
+        let after = seconds(start, shown.at);
+        assert!(
+            (2.0..=7.0).contains(&after),
+            "{tab}: warning after {after} s (the session's 2 s, not the configured 20 s)"
+        );
+    }
+    for tab in ["one", "two"] {
+        let left = b.wait_for(tab, "leave", Duration::from_secs(30)).await?;
+        let after = seconds(start, left.at);
+        assert!((22.0..=28.0).contains(&after), "{tab}: expired after {after} s (the session's 22 s, not 44 s)");
+    }
+    report(engine, "an administrator's sealed timing: warned and expired on it in both tabs");
+    b.quit().await;
+    Ok(())
+}
 
 /// A copy of the browser's cookies is signed out elsewhere (as a person who
 /// signs out on another device, or ends this session from the list): every
