@@ -109,6 +109,45 @@
 //! * the ping moves last activity to `now − idle_for` when that is more
 //!   recent, never into the future, and only for a session still active.
 //!
+//! # A session's own timing, and sensitive actions
+//!
+//! The timing is chosen at sign-in and sealed into the session:
+//! [`SessionTracker::sign_in`] gives the configured one,
+//! [`SessionTracker::sign_in_with`] a shorter one of the app's (never longer
+//! than configured; WCAG 2.2.1's 20 s and the [`Profile`] are checked there
+//! too). [`RecentSignIn`] guards what needs a recent sign-in; the same person
+//! signing in again renews the session and keeps its tabs.
+//!
+//! ```
+//! # #[macro_use] extern crate rocket;
+//! use rocket::http::{CookieJar, Status};
+//! use rocket_session_security::{RecentSignIn, SessionTracker, Timeouts};
+//!
+//! #[post("/login")]
+//! fn login(jar: &CookieJar<'_>, tracker: SessionTracker<'_>) -> Status {
+//!     let admin = true; // from your user store
+//!     jar.add_private(("user_id", "1"));
+//!     if !admin {
+//!         tracker.sign_in();
+//!         return Status::Ok;
+//!     }
+//!     let short = Timeouts { warn_after: 240, expire_after: 300, ..tracker.configured_timeouts() };
+//!     match tracker.sign_in_with(short) {
+//!         Ok(()) => Status::Ok,
+//!         Err(_) => Status::InternalServerError, // logged, naming the key
+//!     }
+//! }
+//!
+//! #[post("/account/password")]
+//! fn change_password(_recent: RecentSignIn<300>) -> &'static str {
+//!     "changed"
+//! }
+//! ```
+//!
+//! `profile = "pci-dss-4" | "nist-aal2" | "nist-aal3"` in `Rocket.toml`
+//! makes the launch check the timing against that standard
+//! (`docs/session-management-for-auditors.md` maps every requirement).
+//!
 //! # Behind a proxy
 //!
 //! The ping refuses other sites' requests: by Fetch Metadata where the
@@ -181,7 +220,8 @@
 //! (shared state, the request's record), `answer` (JSON, the login redirect)
 //! · `verdict` (the pure decision), `http` (headers and cookies), `snippet` ·
 //! `config` · `binding` (the keyed tags) · `stamp`, `clock`, `assets`,
-//! `i18n`, `redirect`, `origin` (origins and proxy addresses, parsed).
+//! `i18n`, `redirect`, `origin` (origins and proxy addresses, parsed) ·
+//! `timing` (`Timeouts`, the profiles, the rules every timing keeps).
 
 #![deny(missing_docs)]
 
@@ -189,6 +229,8 @@
 pub mod guide {
     #[doc = include_str!("../docs/migrating-from-django-session-security.md")]
     pub mod migrating_from_django_session_security {}
+    #[doc = include_str!("../docs/session-management-for-auditors.md")]
+    pub mod session_management_for_auditors {}
 }
 
 // Layers (see the front page): each file uses only those below it.
