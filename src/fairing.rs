@@ -223,16 +223,21 @@ fn sign_in(
         }
     }
     let person_tag = runtime.person_tag(&config.login_cookies, &values);
-    let renewed = match decided.verdict {
-        Verdict::Active { stamp: current, .. } if ct_eq(&current.person_tag, &person_tag) => Some(current.session_id),
-        Verdict::Active { stamp: current, .. } => {
+    // Without login cookies nobody can be told apart: every sign-in is a new session.
+    let current = match decided.verdict {
+        Verdict::Active { stamp, .. } if !config.login_cookies.is_empty() => Some(stamp),
+        _ => None,
+    };
+    let renewed = match current {
+        Some(current) if ct_eq(&current.person_tag, &person_tag) => Some(current.session_id),
+        Some(current) => {
             // Someone else signs in here: the session they replace is over.
             let (id, person) = (SessionId::from_u64(current.session_id), PersonKey::from_bytes(current.person_tag));
             let revocation = shared.revocations.end_session(id, person, current.signed_in_at, &decided.timeouts);
             shared.audit(req, SessionEvent::Revoked(revocation));
             None
         }
-        _ => None,
+        None => None,
     };
     let stamp = Stamp {
         signed_in_at: at,

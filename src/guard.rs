@@ -398,7 +398,8 @@ impl SessionTracker<'_> {
     ///   session goes on: same id, every tab stays signed in, and its sign-in
     ///   time restarts (so do the idle and the absolute limit).
     /// * Otherwise a new session starts; an active session of someone else
-    ///   in this browser is ended (revoked).
+    ///   in this browser is ended (revoked). Without `login_cookies` nobody
+    ///   can be told apart, so every sign-in is a new session.
     ///
     /// Logs a warning when the response sets none of the configured
     /// `login_cookies` (a typo there would otherwise bounce every sign-in

@@ -302,3 +302,27 @@ fn sign_in_with_refuses_a_timing_that_breaks_a_rule_and_signs_nobody_in() {
     assert!(why.contains("NIST SP 800-63B-4 AAL3") || why.contains("longer than the configured"), "{why}");
     assert_eq!(client.post("/login/280/300/43200").dispatch().status(), Status::Ok);
 }
+
+#[test]
+fn the_same_person_signing_in_again_renews_and_without_login_cookies_nobody_is_told_apart() {
+    let session_id = |client: &Client| {
+        let value = client.cookies().get(STAMP).map(|c| c.value().to_string()).unwrap_or_default();
+        rocket_session_security::testing::read_stamp(client.rocket(), &value).map(|s| s.session_id)
+    };
+    let clock = ManualClock::new(START);
+    let bound = Client::tracked(app(SessionSecurity::with_config(config()).clock(clock.clone()))).expect("launches");
+    bound.post("/login").dispatch();
+    let first = session_id(&bound);
+    clock.advance(3);
+    bound.post("/login").dispatch();
+    assert_eq!(session_id(&bound), first, "alice again: the same session");
+
+    let unbound_config = Config { login_cookies: vec![], ..config() };
+    let unbound =
+        Client::tracked(app(SessionSecurity::with_config(unbound_config).clock(clock.clone()))).expect("launches");
+    unbound.post("/login").dispatch();
+    let first = session_id(&unbound);
+    unbound.post("/login").dispatch();
+    assert!(first.is_some() && session_id(&unbound) != first, "no login cookies: a new session each time");
+    assert_eq!(unbound.get("/page").dispatch().into_string().as_deref(), Some("private"));
+}
