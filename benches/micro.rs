@@ -65,12 +65,14 @@ fn main() {
 
     let codec = StampCodec::new(&cookie::Key::from(&[7u8; 64]), "session_security");
     let now = 1_764_000_000_i64;
+    let timeouts = Timeouts { warn_after: 540, expire_after: 600, absolute_timeout: 43_200 };
     let stamp = Stamp {
         signed_in_at: now - 3_600,
         last_activity: now - 42,
         login_tag: [3; 8],
         person_tag: [4; 8],
         session_id: 5,
+        timeouts,
     };
     let sealed = codec.seal(stamp);
     assert_eq!(codec.open(&sealed), Ok(stamp));
@@ -84,7 +86,6 @@ fn main() {
     // Not base64 at all.
     let garbage = "not a stamp: %%% ;;; ~~~ 0123456789abcdefghijklmnopqrstuvwxyz";
     assert_eq!(codec.open(garbage), Err(StampError::Malformed));
-    let timeouts = Timeouts { warn_after: 540, expire_after: 600, absolute_timeout: 43_200 };
     assert!(matches!(
         classify(StampCookie::Present(stamp), Login::Bound, now, &timeouts),
         rocket_session_security::__internals::Verdict::Active { idle: 42, .. }

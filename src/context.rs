@@ -244,13 +244,19 @@ impl Shared {
         }
     }
 
+    /// Logs `event` (a refused stamp or a revoked session at `warn`, the
+    /// rest at `info`) and tells the app's audit hook.
     pub fn audit(&self, req: &Request<'_>, event: SessionEvent) {
-        match event {
-            SessionEvent::Expired(ExpiryReason::Invalid | ExpiryReason::Revoked) => {
-                log::warn!("{event}: {} {}", req.method(), req.uri().path())
-            }
-            _ => log::info!("{event}: {} {}", req.method(), req.uri().path()),
-        }
+        let level = match event {
+            SessionEvent::Expired(ExpiryReason::Invalid | ExpiryReason::Revoked) => log::Level::Warn,
+            _ => log::Level::Info,
+        };
+        self.audit_at(req, event, level, "");
+    }
+
+    /// The same at `level`, with `why` after the path.
+    fn audit_at(&self, req: &Request<'_>, event: SessionEvent, level: log::Level, why: &str) {
+        log::log!(level, "{event}: {} {}{why}", req.method(), req.uri().path());
         if let Some(hook) = &self.audit_hook {
             hook(req, &event);
         }
@@ -355,10 +361,26 @@ impl RequestSession {
                 if let StampCookie::Unreadable(why) = self.stamp {
                     log::warn!("unreadable stamp: {}", why.as_str());
                 }
-                shared.audit(req, SessionEvent::Expired(reason));
+                let event = SessionEvent::Expired(reason);
+                match self.stamp {
+                    // The stamp is a browser-session cookie: a restarted browser kept only the
+                    // app's persistent login cookie. Ordinary, not an attack.
+                    StampCookie::Absent => shared.audit_at(
+                        req,
+                        event,
+                        log::Level::Info,
+                        " (a login cookie without a stamp: most likely a restarted browser)",
+                    ),
+                    _ => shared.audit(req, event),
+                }
             }
             Decided { verdict, timeouts }
         })
+    }
+
+    /// The verdict if something already decided it (no side effects).
+    pub fn decided_yet(&self) -> Option<Decided> {
+        self.decided.get().copied()
     }
 
     pub fn sign_in(&self, at: i64, timeouts: Timeouts) {

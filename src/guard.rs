@@ -381,8 +381,9 @@ pub struct SessionTracker<'r> {
 
 impl std::fmt::Debug for SessionTracker<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Only what is already decided: formatting never decides (nor audits) an expiry.
         f.debug_struct("SessionTracker")
-            .field("verdict", &self.session.decided(self.req, self.shared).verdict)
+            .field("verdict", &self.session.decided_yet().map(|d| d.verdict))
             .field("action", &self.session.action())
             .finish()
     }

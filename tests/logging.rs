@@ -76,6 +76,15 @@ fn the_crate_warns_where_a_mistake_would_otherwise_be_silent() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("sets none of login_cookies [\"userid\"]"), "{lines:?}");
 
+    // A restarted browser: the persistent login cookie without the browser-session stamp is
+    // expired (invalid) and audited, at info; a stamp that does not open is a warning.
+    let restarted = logged(|| drop(good.get("/elsewhere").private_cookie(("user_id", "42")).dispatch()));
+    assert!(!restarted.iter().any(|l| l.contains("session expired")), "{restarted:?}");
+    let forged = logged(|| {
+        let request = good.get("/elsewhere").private_cookie(("user_id", "42"));
+        drop(request.cookie(rocket::http::Cookie::new("session_security", "forged")).dispatch())
+    });
+    assert!(forged.iter().any(|l| l.contains("session expired (invalid)")), "{forged:?}");
     let lax = logged(|| drop(good.post("/login-lax").dispatch()));
     assert!(lax.iter().any(|l| l.contains("\"user_id\" is SameSite=Lax but the stamp is Strict")), "{lax:?}");
 

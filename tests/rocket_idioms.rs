@@ -65,6 +65,11 @@ fn result_answer(session: Result<ActiveSession, SessionRejected>) -> String {
     }
 }
 
+#[get("/tracker")]
+fn tracker_debug(tracker: SessionTracker<'_>) -> String {
+    format!("{tracker:?}")
+}
+
 #[get("/whoami")]
 fn whoami(tracker: SessionTracker<'_>) -> String {
     format!("{} {tracker:?}", tracker.is_signed_in())
@@ -84,7 +89,7 @@ fn app(fairing: SessionSecurity) -> rocket::Rocket<rocket::Build> {
     let figment = rocket::Config::figment().merge(("secret_key", SECRET)).merge(("log_level", "off"));
     rocket::custom(figment)
         .attach(fairing)
-        .mount("/", routes![login, login_with, page, page_signed_out, own_answer, result_answer, whoami])
+        .mount("/", routes![login, login_with, page, page_signed_out, own_answer, result_answer, whoami, tracker_debug])
 }
 
 fn client_with(clock: &ManualClock) -> Client {
@@ -161,7 +166,10 @@ fn the_tracker_tells_whether_the_request_is_signed_in() {
     let clock = ManualClock::new(START);
     let client = client_with(&clock);
     let anonymous = client.get("/whoami").dispatch().into_string().unwrap_or_default();
-    assert!(anonymous.starts_with("false SessionTracker { verdict: Anonymous"), "{anonymous}");
+    assert!(anonymous.starts_with("false SessionTracker { verdict: Some(Anonymous)"), "{anonymous}");
+    // Formatting alone decides nothing (and so audits nothing).
+    let undecided = client.get("/tracker").dispatch().into_string().unwrap_or_default();
+    assert_eq!(undecided, "SessionTracker { verdict: None, action: None }");
     client.post("/login").dispatch();
     assert!(client.get("/whoami").dispatch().into_string().unwrap_or_default().starts_with("true "));
 }
