@@ -17,6 +17,8 @@ pub const CONFIG_TABLE: &str = "session_security";
 /// Settings of the crate, as written under `[default.session_security]` in
 /// `Rocket.toml` (or `ROCKET_SESSION_SECURITY={...}`). Every key is optional;
 /// an unknown key stops the launch, so a typo is never silently ignored.
+/// In code, build one with `..Config::default()`: new settings come in minor
+/// releases.
 ///
 /// ```
 /// use rocket_session_security::Config;
@@ -109,6 +111,12 @@ pub struct Config {
     /// (`expire_after − warn_after < 20`), as WCAG 2.2.1 (Timing Adjustable)
     /// asks. Default `true`; `false` only for tests that compress time.
     pub wcag_timing_check: bool,
+    /// Not a setting: lets `Config` gain settings without a breaking
+    /// release, as Rocket's own `Config` does. Build a `Config` with
+    /// `..Config::default()`.
+    #[doc(hidden)]
+    #[serde(skip)]
+    pub __non_exhaustive: (),
 }
 
 impl Default for Config {
@@ -137,6 +145,7 @@ impl Default for Config {
             keep_unsaved_forms: false,
             profile: None,
             wcag_timing_check: true,
+            __non_exhaustive: (),
         }
     }
 }
@@ -664,6 +673,9 @@ mod tests {
         let figment = Figment::new().merge(("session_security", map!["expire_afer" => 10]));
         let error = figment.focus(CONFIG_TABLE).extract::<Config>().unwrap_err();
         assert!(error.to_string().contains("expire_afer"), "{error}");
+        // The field that keeps Config open for new settings is no key.
+        let figment = Figment::new().merge(("session_security", map!["__non_exhaustive" => 1]));
+        assert!(figment.focus(CONFIG_TABLE).extract::<Config>().is_err());
         let figment = Figment::new().merge(("session_security", map!["warn_after" => -5]));
         let error = figment.focus(CONFIG_TABLE).extract::<Config>().unwrap_err();
         assert!(error.path.iter().any(|p| p == "warn_after") || error.to_string().contains("warn_after"), "{error}");

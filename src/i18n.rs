@@ -4,7 +4,8 @@
 //! into the snippet, and the script only chooses a plural form with
 //! `Intl.PluralRules`.
 
-/// Every text the browser shows, in one language.
+/// Every text the browser shows, in one language (read-only: new texts
+/// come in minor releases).
 ///
 /// ```
 /// use rocket_session_security::Language;
@@ -15,6 +16,7 @@
 /// assert!(texts.seconds.iter().any(|&(category, form)| category == "few" && form == "{n} sekundy"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Texts {
     /// BCP 47 tag, used for `lang` and the plural rules.
     pub tag: &'static str,
