@@ -313,8 +313,8 @@ pub(crate) struct RequestSession {
     pub arrived_at: i64,
     decided: OnceLock<Decided>,
     action: AtomicU8,
-    signed_in_at: AtomicI64,
-    sign_in_timeouts: Mutex<Timeouts>,
+    /// When and with what timing a handler signed the person in.
+    sign_in: Mutex<(i64, Timeouts)>,
     merged_activity: AtomicI64,
     rejected: AtomicU8,
     protected: AtomicBool,
@@ -328,8 +328,7 @@ impl RequestSession {
             arrived_at,
             decided: OnceLock::new(),
             action: AtomicU8::new(NO_ACTION),
-            signed_in_at: AtomicI64::new(0),
-            sign_in_timeouts: Mutex::new(Timeouts::default()),
+            sign_in: Mutex::new((0, Timeouts::default())),
             merged_activity: AtomicI64::new(NO_MERGE),
             rejected: AtomicU8::new(NOT_REJECTED),
             protected: AtomicBool::new(false),
@@ -384,8 +383,7 @@ impl RequestSession {
     }
 
     pub fn sign_in(&self, at: i64, timeouts: Timeouts) {
-        self.signed_in_at.store(at, Ordering::Relaxed);
-        *self.sign_in_timeouts.lock().unwrap_or_else(|p| p.into_inner()) = timeouts;
+        *self.sign_in.lock().unwrap_or_else(|p| p.into_inner()) = (at, timeouts);
         self.action.store(SIGN_IN, Ordering::Release);
     }
 
@@ -395,10 +393,10 @@ impl RequestSession {
 
     pub fn action(&self) -> Action {
         match self.action.load(Ordering::Acquire) {
-            SIGN_IN => Action::SignIn {
-                at: self.signed_in_at.load(Ordering::Relaxed),
-                timeouts: *self.sign_in_timeouts.lock().unwrap_or_else(|p| p.into_inner()),
-            },
+            SIGN_IN => {
+                let (at, timeouts) = *self.sign_in.lock().unwrap_or_else(|p| p.into_inner());
+                Action::SignIn { at, timeouts }
+            }
             SIGN_OUT => Action::SignOut,
             _ => Action::None,
         }

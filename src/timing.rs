@@ -107,10 +107,7 @@ impl Timeouts {
                 "absolute_timeout",
                 format!(
                     "{} is longer than the configured absolute_timeout ({} s), the longest any session may have",
-                    match self.absolute_timeout {
-                        0 => "0 (no limit)".to_string(),
-                        s => format!("{s} s"),
-                    },
+                    lifetime(self.absolute_timeout),
                     ceiling.absolute_timeout
                 ),
             ));
@@ -222,15 +219,12 @@ impl Profile {
         }
         if let Some(max) = self.max_absolute_timeout() {
             if timeouts.absolute_timeout == 0 || timeouts.absolute_timeout > max {
-                let value = match timeouts.absolute_timeout {
-                    0 => "0 (no limit)".to_string(),
-                    s => format!("{s} s"),
-                };
                 return Err(TimingError::new(
                     "absolute_timeout",
                     format!(
-                        "{value} breaks {} (profile \"{}\"): a session must authenticate again at least every {}; \
+                        "{} breaks {} (profile \"{}\"): a session must authenticate again at least every {}; \
                          1 to {max}",
+                        lifetime(timeouts.absolute_timeout),
                         self.requirement(),
                         self.as_str(),
                         hours(max)
@@ -239,6 +233,14 @@ impl Profile {
             }
         }
         Ok(())
+    }
+}
+
+/// An `absolute_timeout` in words: `"43200 s"`, or `"0 (no limit)"`.
+fn lifetime(absolute_timeout: u32) -> String {
+    match absolute_timeout {
+        0 => "0 (no limit)".to_string(),
+        seconds => format!("{seconds} s"),
     }
 }
 

@@ -118,6 +118,17 @@ impl Both {
     }
 }
 
+/// The keys left when person 1 is the only one with sessions: the stream,
+/// their hash, the revocations and the three session indexes.
+const ONE_PERSON_LEFT: [&str; 6] = [
+    "app:changes",
+    "app:person:0101010101010101",
+    "app:revocations",
+    "app:session-person",
+    "app:session-signed-in",
+    "app:session-until",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_revoke_and_follow_round_trip() {
     let Some(server) = RedisServer::start() else { return };
@@ -293,18 +304,7 @@ async fn each_kind_of_revocation_drops_the_sessions_it_covers() {
     assert_eq!(count(&server, &["ZCARD", "app:session-until"]), 2);
     assert_eq!(count(&server, &["ZCARD", "app:session-signed-in"]), 2);
     both.revoke(&Revocation::Session { id: b2.id, person: bob, at: NOW, until: NOW + 600 }).await;
-    assert_eq!(
-        server.keys(),
-        [
-            "app:changes",
-            "app:person:0101010101010101",
-            "app:revocations",
-            "app:session-person",
-            "app:session-signed-in",
-            "app:session-until"
-        ],
-        "bob's emptied hash is gone"
-    );
+    assert_eq!(server.keys(), ONE_PERSON_LEFT, "bob's emptied hash is gone");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -352,17 +352,7 @@ async fn prune_forgets_what_ended_and_leaves_no_key_behind() {
     for who in 2..=3 {
         assert_eq!(store.sessions(person(who), NOW - 1000).await.expect("sessions"), vec![]);
     }
-    assert_eq!(
-        server.keys(),
-        [
-            "app:changes",
-            "app:person:0101010101010101",
-            "app:revocations",
-            "app:session-person",
-            "app:session-signed-in",
-            "app:session-until"
-        ]
-    );
+    assert_eq!(server.keys(), ONE_PERSON_LEFT);
     for key in ["app:revocations", "app:session-until", "app:session-signed-in"] {
         assert_eq!(count(&server, &["ZCARD", key]), 1, "{key}");
     }

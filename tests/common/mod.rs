@@ -130,3 +130,22 @@ pub async fn serve(rocket: rocket::Rocket<rocket::Build>) -> (u16, rocket::Shutd
     });
     rx.await.expect("the server lifts off")
 }
+
+/// Where `program` is installed: on `PATH`, or in the system folders a
+/// non-root `PATH` may leave out (nginx lives in `/usr/sbin`).
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let dirs = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default();
+    dirs.into_iter()
+        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+}
+
+/// `tests` cannot run without `missing`: under `CI` that fails the test,
+/// elsewhere a `SKIPPED:` line says so (past the harness's capture), never a pass.
+pub fn skipped_without(tests: &str, missing: &str, hint: &str) {
+    use std::io::Write;
+    assert!(std::env::var_os("CI").is_none(), "CI is set but {missing} is missing: {hint}");
+    let _ = writeln!(std::io::stdout().lock(), "SKIPPED: {tests} ({missing} missing: {hint})");
+}

@@ -4,7 +4,6 @@
 //! made at test time (openssl) and a raw HTTP/1.1 client (plain or TLS) that
 //! shows exactly what crosses the proxy.
 
-use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,6 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::which;
 
 /// How nginx forwards to the app: the set-ups the issue names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,18 +140,8 @@ pub fn available() -> bool {
     if missing.is_empty() {
         return true;
     }
-    let hint = "apt-get install nginx-light openssl";
-    assert!(std::env::var_os("CI").is_none(), "CI is set but {missing:?} is missing: {hint}");
-    let _ = writeln!(std::io::stdout().lock(), "SKIPPED: the tests through nginx ({missing:?} missing: {hint})");
+    super::skipped_without("the tests through nginx", &format!("{missing:?}"), "apt-get install nginx-light openssl");
     false
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    let dirs = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default();
-    dirs.into_iter()
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-        .map(|dir| dir.join(program))
-        .find(|path| path.is_file())
 }
 
 /// A running nginx; stopped (by its process id) and its directory removed on drop.

@@ -57,10 +57,8 @@ impl RedisServer {
     /// installed: `None`, after a `SKIPPED:` line on stdout, except under
     /// `CI`, where that fails the test.
     pub fn start() -> Option<RedisServer> {
-        let Some(program) = which("redis-server") else {
-            let hint = "apt-get install redis-server";
-            assert!(std::env::var_os("CI").is_none(), "CI is set but redis-server is missing: {hint}");
-            let _ = writeln!(std::io::stdout().lock(), "SKIPPED: the Redis store tests (redis-server missing: {hint})");
+        let Some(program) = super::which("redis-server") else {
+            super::skipped_without("the Redis store tests", "redis-server", "apt-get install redis-server");
             return None;
         };
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -209,12 +207,4 @@ fn read_reply(reader: &mut impl BufRead) -> Result<Reply, String> {
         },
         _ => Err(format!("an unknown answer {line:?}")),
     }
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    let dirs = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect::<Vec<_>>()).unwrap_or_default();
-    dirs.into_iter()
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin")])
-        .map(|dir| dir.join(program))
-        .find(|path| path.is_file())
 }
