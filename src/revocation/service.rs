@@ -137,6 +137,10 @@ pub struct Revocations {
     outbox: Mutex<Outbox>,
     seen: Mutex<HashMap<SessionId, (i64, i64)>>,
     wake: tokio::sync::Notify,
+    /// Held for a whole write: a `flush` (at shutdown) then waits for the
+    /// background task's write in flight instead of finding the outbox
+    /// already emptied by it and returning before the store has it.
+    writing: tokio::sync::Mutex<()>,
     timing: RevocationTiming,
     clock: Arc<dyn Clock>,
     store_down: AtomicBool,
@@ -179,6 +183,7 @@ impl Revocations {
             outbox: Mutex::default(),
             seen: Mutex::default(),
             wake: tokio::sync::Notify::new(),
+            writing: tokio::sync::Mutex::new(()),
             timing,
             clock,
             store_down: AtomicBool::new(false),
@@ -285,11 +290,9 @@ impl Revocations {
     /// Writes everything pending now (the background task does it anyway):
     /// for shutdown, and before reading the sessions list.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let result = self.write_pending().await;
-        if result.is_ok() {
-            self.write_seen().await?;
-        }
-        result
+        let _one_writer = self.writing.lock().await;
+        self.write_pending().await?;
+        self.write_seen().await
     }
 
     async fn write_pending(&self) -> Result<(), StoreError> {
@@ -368,11 +371,13 @@ async fn write_loop(this: Arc<Revocations>) {
     let mut last_seen_batch = tokio::time::Instant::now();
     loop {
         let _ = tokio::time::timeout(pause, this.wake.notified()).await;
+        let one_writer = this.writing.lock().await;
         let mut result = this.write_pending().await;
         if result.is_ok() && last_seen_batch.elapsed() >= SEEN_BATCH_EVERY {
             result = this.write_seen().await;
             last_seen_batch = tokio::time::Instant::now();
         }
+        drop(one_writer);
         this.note(&result, "writing");
         pause = match result {
             Ok(()) => Duration::from_secs(1),
@@ -478,6 +483,70 @@ mod tests {
                 _ => unreachable!(),
             };
             assert_eq!(until(revocations.end_session(SessionId::from_u64(6), person, 900, &short)), 1_580);
+        });
+    }
+
+    /// A store whose writes wait to be let through, to hold one in flight.
+    struct GatedStore {
+        inner: MemoryStore,
+        entered: Arc<tokio::sync::Notify>,
+        let_through: Arc<tokio::sync::Notify>,
+    }
+
+    #[rocket::async_trait]
+    impl RevocationStore for GatedStore {
+        async fn load(&self, now: i64) -> Result<(Vec<Revocation>, Cursor), StoreError> {
+            self.inner.load(now).await
+        }
+        async fn revoke(&self, revocation: &Revocation) -> Result<(), StoreError> {
+            self.entered.notify_one();
+            self.let_through.notified().await;
+            self.inner.revoke(revocation).await
+        }
+        async fn follow(&self, cursor: &Cursor) -> Result<(Vec<Revocation>, Cursor), StoreError> {
+            self.inner.follow(cursor).await
+        }
+        async fn session_started(&self, session: &SessionRecord) -> Result<(), StoreError> {
+            self.inner.session_started(session).await
+        }
+        async fn sessions_seen(&self, seen: &[(SessionId, i64, i64)]) -> Result<(), StoreError> {
+            self.inner.sessions_seen(seen).await
+        }
+        async fn sessions(&self, person: PersonKey, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
+            self.inner.sessions(person, now).await
+        }
+        async fn prune(&self, now: i64) -> Result<(), StoreError> {
+            self.inner.prune(now).await
+        }
+    }
+
+    #[test]
+    fn a_flush_waits_for_the_background_write_in_flight() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let inner = MemoryStore::new();
+            let (entered, let_through) = (Arc::new(tokio::sync::Notify::new()), Arc::new(tokio::sync::Notify::new()));
+            let store = GatedStore { inner: inner.clone(), entered: entered.clone(), let_through: let_through.clone() };
+            let clock = Arc::new(crate::ManualClock::new(1_000));
+            let revocations =
+                Revocations::start(Arc::new(store), RevocationTiming::new(600, 43_200), clock, Duration::from_secs(1))
+                    .await
+                    .unwrap();
+            let timeouts = Timeouts { warn_after: 540, expire_after: 600, absolute_timeout: 43_200 };
+            let revoked = revocations.end_session(SessionId::from_u64(5), PersonKey([3; 8]), 900, &timeouts);
+            // The background task has taken the outbox and is writing it.
+            entered.notified().await;
+            let flushing = tokio::spawn({
+                let revocations = revocations.clone();
+                async move { revocations.flush().await }
+            });
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            assert!(!flushing.is_finished(), "a flush at shutdown returned while the write was still in flight");
+            let_through.notify_one();
+            flushing.await.unwrap().unwrap();
+            assert_eq!(inner.load(1_000).await.unwrap().0, [revoked], "written before the flush returned");
         });
     }
 }
