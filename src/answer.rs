@@ -1,6 +1,6 @@
 //! The crate's own answers: the small JSON bodies (the ping, the 401 of a
-//! fetch whose session is gone) and the shaping of a rejected response into a
-//! login redirect with a flash message. Never cached.
+//! fetch whose session is gone), why a request was refused, and the flash
+//! message that tells the login page. Never cached.
 
 use std::io::Cursor;
 
@@ -10,7 +10,6 @@ use rocket::response::{self, Responder, Response};
 use rocket::serde::json::{serde_json, serde_json::json, Value};
 
 use crate::i18n::Language;
-use crate::redirect::{login_location, next_for_request};
 use crate::verdict::{ExpiryReason, Verdict};
 
 /// `Cache-Control: no-store`: an answer about a session must never be replayed from a cache.
@@ -37,25 +36,16 @@ impl JsonAnswer {
         self.headers.push(header);
         self
     }
-
-    /// Writes status, type, caching, headers and body into an existing response.
-    pub fn apply_to(self, res: &mut Response<'_>) {
-        let body = serde_json::to_string(&self.body).unwrap_or_default();
-        res.set_status(self.status);
-        res.set_header(ContentType::JSON);
-        res.set_header(no_store());
-        res.remove_header("Location");
-        for header in self.headers {
-            res.adjoin_header(header);
-        }
-        res.set_sized_body(body.len(), Cursor::new(body));
-    }
 }
 
 impl<'r> Responder<'r, 'static> for JsonAnswer {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let mut res = Response::new();
-        self.apply_to(&mut res);
+        let body = serde_json::to_string(&self.body).unwrap_or_default();
+        let mut res = Response::build().status(self.status).header(ContentType::JSON).header(no_store()).finalize();
+        for header in self.headers {
+            res.adjoin_header(header);
+        }
+        res.set_sized_body(body.len(), Cursor::new(body));
         Ok(res)
     }
 }
@@ -77,19 +67,19 @@ pub(crate) struct Notice {
 impl Notice {
     /// The flash message of an expiry for the login page: kind
     /// `session_security:idle`, `…:absolute` or `…:invalid`, text in `language`.
-    pub fn flash(self, reason: ExpiryReason) -> Header<'static> {
+    pub fn flash(self, reason: ExpiryReason) -> Cookie<'static> {
         let kind = format!("session_security:{}", reason.as_str());
-        flash_header(&kind, &reason.notice(self.language, self.expire_after), self.secure)
+        flash_cookie(&kind, &reason.notice(self.language, self.expire_after), self.secure)
     }
 
     /// The flash message of a refused request, if it has one (nobody
     /// signed in: nothing to explain).
-    pub fn flash_for(self, refused: Refused) -> Option<Header<'static>> {
+    pub fn flash_for(self, refused: Refused) -> Option<Cookie<'static>> {
         match refused {
             Refused::NotSignedIn => None,
             Refused::Expired(reason) => Some(self.flash(reason)),
             Refused::SignInTooOld => {
-                Some(flash_header(REAUTHENTICATE_KIND, self.language.reauthenticate_notice(), self.secure))
+                Some(flash_cookie(REAUTHENTICATE_KIND, self.language.reauthenticate_notice(), self.secure))
             }
         }
     }
@@ -120,7 +110,7 @@ impl Refused {
     }
 
     /// The JSON body of an API call's 401.
-    fn body(self) -> Value {
+    pub fn body(self) -> Value {
         match self {
             Refused::NotSignedIn => json!({ "error": "not_signed_in" }),
             Refused::Expired(reason) => json!({ "error": "session_expired", "reason": reason.as_str() }),
@@ -129,50 +119,17 @@ impl Refused {
     }
 }
 
-/// The `Set-Cookie` of a Rocket flash message, written as a header: a
-/// rejected request's jar changes are dropped (catcher) or already sent.
-/// Rocket's own attributes: `Path=/`, `SameSite=Strict`, five minutes; and
-/// `Secure` with the session's cookies.
-fn flash_header(kind: &str, message: &str, secure: bool) -> Header<'static> {
-    let cookie = Cookie::build((FLASH_COOKIE, format!("{}:{kind}{message}", kind.len())))
+/// A Rocket flash message (what `rocket::response::Flash` sets) with
+/// Rocket's own attributes, `Path=/`, `SameSite=Strict`, five minutes, and
+/// `Secure` with the session's cookies (behind a TLS proxy Rocket would not
+/// know to add it).
+fn flash_cookie(kind: &str, message: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build((FLASH_COOKIE, format!("{}:{kind}{message}", kind.len())))
         .path("/")
         .same_site(rocket::http::SameSite::Strict)
         .max_age(time::Duration::minutes(5))
         .secure(secure)
-        .build();
-    Header::from(cookie)
-}
-
-/// Turns a response of a refused [`ActiveSession`](crate::ActiveSession)
-/// (or [`RecentSignIn`](crate::RecentSignIn)) into the answer the client
-/// can use: a JSON 401 for API calls; for pages a `303` to
-/// `login_url?next=<path>`. Both carry a flash message saying why when there
-/// is a why: the script that gets the JSON goes to the login page, which
-/// then says why too.
-pub(crate) fn shape_rejection(
-    req: &Request<'_>,
-    res: &mut Response<'_>,
-    refused: Refused,
-    wants_json: bool,
-    login_url: &str,
-    notice: Notice,
-) {
-    let flash = notice.flash_for(refused);
-    if wants_json {
-        let mut answer = JsonAnswer::new(Status::Unauthorized, refused.body());
-        answer.headers.extend(flash);
-        answer.apply_to(res);
-        return;
-    }
-    let next = next_for_request(req.uri().path().as_str(), req.uri().query().map(|q| q.as_str()));
-    res.set_status(Status::SeeOther);
-    res.set_header(Header::new("Location", login_location(login_url, &next)));
-    res.set_header(no_store());
-    res.set_sized_body(0, Cursor::new(""));
-    res.remove_header("Content-Type");
-    if let Some(flash) = flash {
-        res.adjoin_header(flash);
-    }
+        .build()
 }
 
 #[cfg(test)]
@@ -187,13 +144,13 @@ mod tests {
         }
         let client = rocket::local::blocking::Client::untracked(rocket::build().mount("/", rocket::routes![read]))
             .expect("launches");
-        let header = flash_header("session_security:idle", "Signed out; after 10 min: «bye»", false);
+        let header = Header::from(flash_cookie("session_security:idle", "Signed out; after 10 min: «bye»", false));
         let cookie = Cookie::parse_encoded(header.value().to_string()).expect("a cookie");
         assert_eq!(cookie.path(), Some("/"));
         assert_eq!(cookie.max_age(), Some(time::Duration::minutes(5)));
         assert_eq!(cookie.secure(), None);
         let secure = Notice { language: Language::English, expire_after: 600, secure: true }.flash(ExpiryReason::Idle);
-        assert_eq!(Cookie::parse_encoded(secure.value().to_string()).expect("a cookie").secure(), Some(true));
+        assert_eq!(secure.secure(), Some(true));
         let body = client.get("/").cookie(cookie.into_owned()).dispatch().into_string().unwrap_or_default();
         assert_eq!(body, "session_security:idle|Signed out; after 10 min: «bye»");
     }

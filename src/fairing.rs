@@ -1,31 +1,27 @@
 //! The `SessionSecurity` fairing: reads and checks the configuration at
-//! ignite, reads each request's stamp and login cookies once, and writes the
-//! stamp (or removes it) on each response, reshaping the crate's own
-//! rejections.
+//! ignite (registering the crate's 401 catcher where the app has none),
+//! reads each request's stamp and login cookies once, and carries out each
+//! response's effect on the session (`effect::decide`).
 
 use std::sync::{Arc, OnceLock};
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::http::{SameSite, Status};
+use rocket::http::SameSite;
 use rocket::{Build, Data, Orbit, Request, Response, Rocket};
 
-use crate::answer::{no_store, shape_rejection, Notice, Refused};
+use crate::answer::no_store;
 use crate::binding::{any_present, ct_eq, LoginValues, MAX_LOGIN_COOKIES};
+use crate::catcher::rejection_catchers;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, CONFIG_TABLE};
 use crate::context::{
-    request_session, store_request_session, Action, AuditHook, Decided, Rejection, RequestSession, Runtime,
-    SessionEvent, Shared,
+    request_session, store_request_session, Action, AuditHook, RequestSession, Runtime, SessionEvent, Shared,
 };
-use crate::guard::REJECTION_PROBE;
-use crate::http::{
-    accept_language, drop_set_cookie, is_persons_own, removal, sets_any_cookie, sets_cookie, wants_json, HeadersSeen,
-    LeftByResponse,
-};
+use crate::effect::{decide, Effect, ListEffect, LoginLeft, Record, ResponseFacts, StampEffect};
+use crate::http::{is_persons_own, removal, sets_any_cookie, sets_cookie, HeadersSeen, LeftByResponse};
 use crate::revocation::{
     describe_user_agent, PersonKey, RevocationStore, RevocationTiming, Revocations, SessionId, SessionRecord,
 };
-use crate::stamp::Stamp;
 use crate::timing::Timeouts;
 use crate::verdict::{Login, StampCookie, Verdict};
 
@@ -176,33 +172,59 @@ fn is_activity(req: &Request<'_>, res: &Response<'_>, shared: &Shared) -> bool {
     req.route().is_some() && res.status().code < 400 && !shared.is_passive(req) && is_persons_own(req, &shared.site)
 }
 
-/// Does the app have its own 401 catcher for this path?
-fn app_catches_401(req: &Request<'_>) -> bool {
-    req.rocket().catchers().any(|catcher| {
-        let base = catcher.base.path();
-        catcher.code == Some(401) && {
-            let mut path = req.uri().path().segments();
-            base.segments().all(|segment| path.next() == Some(segment))
-        }
-    })
-}
-
-/// Writes the stamp of a sign-in: bound to the login cookies as this
-/// response leaves them in the browser, with the session's timing. The same
-/// person signing in again during an active session renews it (same id,
-/// sign-in time now); anyone else's active session in this browser ends.
-fn sign_in(
+/// The login cookies as the response leaves them, with the tags they make.
+fn login_left(
     req: &Request<'_>,
-    res: &mut Response<'_>,
-    shared: &Shared,
+    res: &Response<'_>,
+    config: &Config,
     runtime: &Runtime,
-    (at, timeouts): (i64, Timeouts),
-    decided: Decided,
-) {
-    let config = &shared.config;
+) -> (LoginLeft, LeftByResponse) {
     let left = LeftByResponse::read(req, res, &config.login_cookies);
     let values = left.values();
-    if !config.login_cookies.is_empty() && !any_present(&values) {
+    let tags = LoginLeft {
+        present: any_present(&values),
+        person_tag: runtime.person_tag(&config.login_cookies, &values),
+        login_tag: runtime.binder.login_tag(&values),
+    };
+    (tags, left)
+}
+
+/// What `decide` needs to know of the response, read only where the record
+/// asks for it (most responses need one walk over the headers, or none).
+fn response_facts(
+    req: &Request<'_>,
+    res: &Response<'_>,
+    shared: &Shared,
+    runtime: &Runtime,
+    record: &Record,
+) -> ResponseFacts {
+    let config = &shared.config;
+    match (record.action, record.decided.verdict) {
+        (Action::SignIn { .. }, _) => {
+            let (tags, left) = login_left(req, res, config, runtime);
+            warn_of_sign_in_cookies(req, config, &tags, &left);
+            ResponseFacts { login_left: Some(tags), ..ResponseFacts::default() }
+        }
+        (Action::None, Verdict::Active { .. }) => {
+            let seen = HeadersSeen::of(res);
+            let reissued = seen.set_cookie && sets_any_cookie(res, &config.login_cookies);
+            ResponseFacts {
+                is_activity: record.merged_activity.is_none() && !record.refused && is_activity(req, res, shared),
+                login_left: reissued.then(|| login_left(req, res, config, runtime).0),
+                has_cache_control: seen.cache_control,
+            }
+        }
+        _ if record.protected || record.refused => {
+            ResponseFacts { has_cache_control: HeadersSeen::of(res).cache_control, ..Default::default() }
+        }
+        _ => ResponseFacts::default(),
+    }
+}
+
+/// A sign-in whose login cookies the next request will not carry as the
+/// stamp expects: said at `warn`, naming the setting.
+fn warn_of_sign_in_cookies(req: &Request<'_>, config: &Config, tags: &LoginLeft, left: &LeftByResponse) {
+    if !config.login_cookies.is_empty() && !tags.present {
         log::warn!(
             "sign_in() at {}: the response sets none of login_cookies {:?} and the request has none; \
              the next request will be anonymous (is `{CONFIG_TABLE}.login_cookies` spelled as your cookies?)",
@@ -222,76 +244,59 @@ fn sign_in(
             );
         }
     }
-    let person_tag = runtime.person_tag(&config.login_cookies, &values);
-    // Without login cookies nobody can be told apart: every sign-in is a new session.
-    let current = match decided.verdict {
-        Verdict::Active { stamp, .. } if !config.login_cookies.is_empty() => Some(stamp),
-        _ => None,
-    };
-    let renewed = match current {
-        Some(current) if ct_eq(&current.person_tag, &person_tag) => Some(current.session_id),
-        Some(current) => {
-            // Someone else signs in here: the session they replace is over.
-            let (id, person) = (SessionId::from_u64(current.session_id), PersonKey::from_bytes(current.person_tag));
-            let revocation = shared.revocations.end_session(id, person, current.signed_in_at, &decided.timeouts);
-            shared.audit(req, SessionEvent::Revoked(revocation));
-            None
-        }
-        None => None,
-    };
-    let stamp = Stamp {
-        signed_in_at: at,
-        last_activity: at,
-        login_tag: runtime.binder.login_tag(&values),
-        person_tag,
-        session_id: renewed.unwrap_or_else(|| SessionId::random().as_u64()),
-        timeouts,
-    };
-    res.adjoin_header(runtime.stamp_header(stamp));
-    // A renewal rewrites the sessions list entry: its sign-in time bounds how long a revocation is kept.
-    shared.revocations.started(SessionRecord {
-        id: SessionId::from_u64(stamp.session_id),
-        person: PersonKey::from_bytes(stamp.person_tag),
-        signed_in: at,
-        last_seen: at,
-        user_agent: describe_user_agent(req.headers().get_one("User-Agent")),
-        until: at + i64::from(timeouts.expire_after),
-    });
-    shared.audit(req, if renewed.is_some() { SessionEvent::Reauthenticated } else { SessionEvent::SignedIn });
 }
 
-/// An active session's next stamp: this request's activity (or the ping's
-/// merge), and a new login tag when the app re-issued its login cookie for
-/// the same person.
-fn next_stamp(
+/// Carries out `effect`. Rocket has already turned the jar into headers, so
+/// cookies are written as headers; the rest goes to the revocation service
+/// and the audit trail.
+fn apply(
+    effect: Effect,
     req: &Request<'_>,
-    res: &Response<'_>,
-    seen: HeadersSeen,
+    res: &mut Response<'_>,
     shared: &Shared,
     runtime: &Runtime,
-    session: &RequestSession,
-    stamp: Stamp,
-) -> Stamp {
+    timeouts: &Timeouts,
+) {
     let config = &shared.config;
-    let mut next = stamp;
-    if let Login::Rebound(tag) = session.login {
-        next.login_tag = tag;
+    if let Some(ended) = effect.ends {
+        let (id, person) = (SessionId::from_u64(ended.session_id), PersonKey::from_bytes(ended.person_tag));
+        let revocation = shared.revocations.end_session(id, person, ended.signed_in_at, timeouts);
+        shared.audit(req, SessionEvent::Revoked(revocation));
     }
-    if seen.set_cookie && sets_any_cookie(res, &config.login_cookies) {
-        let left = LeftByResponse::read(req, res, &config.login_cookies);
-        let values = left.values();
-        let person = runtime.person_tag(&config.login_cookies, &values);
-        // Someone else's cookie without `sign_in()`: left unbound, so the next request expires.
-        if any_present(&values) && ct_eq(&person, &stamp.person_tag) {
-            next.login_tag = runtime.binder.login_tag(&values);
+    match effect.stamp {
+        StampEffect::Keep => {}
+        StampEffect::Write(stamp) => res.adjoin_header(runtime.stamp_header(stamp)),
+        StampEffect::RemoveAll => {
+            res.adjoin_header(removal(&config.cookie_name, runtime.secure, None));
+            let domain = config.login_cookie_domain.as_deref();
+            for name in &config.login_cookies {
+                if !sets_cookie(res, name) {
+                    res.adjoin_header(removal(name, runtime.secure, domain));
+                }
+            }
         }
     }
-    let activity = session.merged_activity().or_else(|| is_activity(req, res, shared).then_some(session.arrived_at));
-    // Whole seconds: the time moves only forward.
-    if let Some(at) = activity.filter(|&at| at > stamp.last_activity) {
-        next.last_activity = at;
+    match effect.list {
+        ListEffect::None => {}
+        ListEffect::Started(stamp) => shared.revocations.started(SessionRecord {
+            id: SessionId::from_u64(stamp.session_id),
+            person: PersonKey::from_bytes(stamp.person_tag),
+            signed_in: stamp.signed_in_at,
+            last_seen: stamp.last_activity,
+            user_agent: describe_user_agent(req.headers().get_one("User-Agent")),
+            until: stamp.last_activity + i64::from(stamp.timeouts.expire_after),
+        }),
+        // Off the request's path: the service batches it.
+        ListEffect::Seen { session_id, at, until } => {
+            shared.revocations.seen(SessionId::from_u64(session_id), at, until)
+        }
     }
-    next
+    if let Some(event) = effect.event {
+        shared.audit(req, event);
+    }
+    if effect.no_store {
+        res.set_header(no_store());
+    }
 }
 
 #[rocket::async_trait]
@@ -341,7 +346,9 @@ impl Fairing for SessionSecurity {
             return Err(rocket);
         }
         let routes = crate::ping::routes().into_iter().chain(crate::assets::routes()).collect::<Vec<_>>();
-        Ok(rocket.manage(shared).mount(base, routes))
+        // The crate answers its guards' refusals where the app has no 401 catcher of its own.
+        let catchers = rejection_catchers(&rocket);
+        Ok(rocket.manage(shared).mount(base, routes).register("/", catchers))
     }
 
     async fn on_shutdown(&self, _: &Rocket<Orbit>) {
@@ -411,75 +418,22 @@ impl Fairing for SessionSecurity {
         let Some(shared) = self.shared.get() else { return };
         let Some(session) = request_session(req) else { return };
         let runtime = shared.runtime(req.rocket());
-        let config = &shared.config;
-        // The guard's probe survives only on a handler's response (catchers reset the jar).
-        let rejection = session.rejection();
-        let rejected = rejection.is_some();
-        let handler_answered = rejected && sets_cookie(res, REJECTION_PROBE);
-        if handler_answered {
-            drop_set_cookie(res, REJECTION_PROBE);
-        }
         let decided = session.decided(req, shared);
-        // Only an active session's response needs them (re-issued login cookies, no-store).
-        let seen = match decided.verdict {
-            Verdict::Active { .. } => HeadersSeen::of(res),
-            _ => HeadersSeen::default(),
+        let record = Record {
+            action: session.action(),
+            decided,
+            login: session.login,
+            arrived_at: session.arrived_at,
+            merged_activity: session.merged_activity(),
+            protected: session.is_protected(),
+            refused: session.rejection().is_some(),
+            login_cookies_configured: !shared.config.login_cookies.is_empty(),
         };
-        // Rocket has already turned the cookie jar into headers: write ours as headers.
-        let remove_all = |res: &mut Response<'r>| {
-            res.adjoin_header(removal(&config.cookie_name, runtime.secure, None));
-            let domain = config.login_cookie_domain.as_deref();
-            for name in &config.login_cookies {
-                if !sets_cookie(res, name) {
-                    res.adjoin_header(removal(name, runtime.secure, domain));
-                }
-            }
+        let facts = response_facts(req, res, shared, runtime, &record);
+        let fresh_id = match record.action {
+            Action::SignIn { .. } => SessionId::random().as_u64(),
+            _ => 0,
         };
-        match session.action() {
-            Action::SignIn { at, timeouts } => sign_in(req, res, shared, runtime, (at, timeouts), decided),
-            Action::SignOut => {
-                remove_all(res);
-                shared.audit(req, SessionEvent::SignedOut);
-            }
-            Action::None => match decided.verdict {
-                Verdict::Expired(_) => remove_all(res),
-                // A stamp without login cookies (a link from another site) is kept for the next request.
-                Verdict::Anonymous => {}
-                Verdict::Active { stamp, .. } => {
-                    let next = next_stamp(req, res, seen, shared, runtime, session, stamp);
-                    if next != stamp {
-                        res.adjoin_header(runtime.stamp_header(next));
-                    }
-                    // The sessions list learns of activity once a minute per session, off this path.
-                    if next.last_activity / 60 != stamp.last_activity / 60 {
-                        let until = next.last_activity + i64::from(decided.timeouts.expire_after);
-                        shared.revocations.seen(SessionId::from_u64(stamp.session_id), next.last_activity, until);
-                    }
-                }
-            },
-        }
-        if let Some(rejection) = rejection.filter(|_| !handler_answered && res.status() == Status::Unauthorized) {
-            let notice = Notice {
-                language: config.language.unwrap_or_else(|| accept_language(req)),
-                expire_after: decided.timeouts.expire_after,
-                secure: runtime.secure,
-            };
-            let refused = match rejection {
-                Rejection::SignInTooOld => Refused::SignInTooOld,
-                Rejection::Session => Refused::of_verdict(decided.verdict),
-            };
-            let json = wants_json(req);
-            if app_catches_401(req) {
-                // The app's own catcher answered; the login page still learns why.
-                if let Some(flash) = notice.flash_for(refused) {
-                    res.adjoin_header(flash);
-                }
-                res.set_header(no_store());
-            } else {
-                shape_rejection(req, res, refused, json, &config.login_url, notice);
-            }
-        } else if session.is_protected() && !seen.cache_control {
-            res.set_header(no_store());
-        }
+        apply(decide(&record, &facts, fresh_id), req, res, shared, runtime, &decided.timeouts);
     }
 }

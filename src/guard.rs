@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use rocket::http::{Cookie, Status};
+use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::{Ignite, Rocket, Sentinel};
@@ -17,13 +17,6 @@ use crate::snippet::Snippet;
 use crate::stamp::PersonTag;
 use crate::timing::{Timeouts, TimingError};
 use crate::verdict::{ExpiryReason, Verdict};
-
-/// A cookie the guard adds when it refuses a request. Rocket drops a
-/// request's cookie changes before it runs a catcher, so `on_response` finds
-/// it only when a *handler* produced the response (a rank-2 fallback, a
-/// handler taking `Option<ActiveSession>`): such a response is the app's,
-/// and is never reshaped. The fairing strips it from every response.
-pub(crate) const REJECTION_PROBE: &str = "session_security_rejected";
 
 /// A request guard that succeeds only for a signed-in session that is within
 /// its idle and absolute limits and bound to the login cookies it came with.
@@ -52,9 +45,11 @@ pub(crate) const REJECTION_PROBE: &str = "session_security_rejected";
 /// | `Sec-Fetch-Mode` | anything but `navigate` (`fetch()`, XHR from modern browsers) |
 /// | `Accept` | has `application/json` and not `text/html` |
 ///
-/// If the app registered its own `#[catch(401)]` for the path, that catcher
-/// answers instead (the crate still removes an expired session's cookies
-/// and sets the flash). A response a handler wrote itself is never changed.
+/// The crate's 401 catcher gives that answer. If the app registered its own
+/// `#[catch(401)]` for the path, that catcher answers instead, and gives the
+/// crate's answer with [`SessionRejection::of`](crate::SessionRejection::of)
+/// (the crate removes an expired session's cookies either way). A response
+/// a handler wrote itself is never changed.
 ///
 /// Pages it guards are sent with `Cache-Control: no-store` (unless the handler
 /// set its own), so the back button after expiry shows nothing.
@@ -214,10 +209,10 @@ pub enum SessionRejected {
     NotConfigured,
 }
 
-/// Notes that a guard refused this request, and why (see [`REJECTION_PROBE`]).
-fn reject(req: &Request<'_>, session: &RequestSession, why: Rejection) {
+/// Notes that a guard refused this request, and why: if the request ends
+/// in a 401 catcher, [`SessionRejection`](crate::SessionRejection) answers it.
+fn reject(session: &RequestSession, why: Rejection) {
     session.mark_rejected(why);
-    req.cookies().add(Cookie::build((REJECTION_PROBE, "1")).path("/"));
 }
 
 #[rocket::async_trait]
@@ -244,11 +239,11 @@ impl<'r> FromRequest<'r> for ActiveSession {
                 })
             }
             Verdict::Anonymous => {
-                reject(req, session, Rejection::Session);
+                reject(session, Rejection::Session);
                 Outcome::Forward(Status::Unauthorized)
             }
             Verdict::Expired(reason) => {
-                reject(req, session, Rejection::Session);
+                reject(session, Rejection::Session);
                 Outcome::Error((Status::Unauthorized, SessionRejected::Expired(reason)))
             }
         }
@@ -326,7 +321,7 @@ impl<'r, const WITHIN: u32> FromRequest<'r> for RecentSignIn<WITHIN> {
             Outcome::Success(session) if session.signed_in_within(WITHIN) => Outcome::Success(RecentSignIn(session)),
             Outcome::Success(_) => {
                 if let Some(record) = crate::context::request_session(req) {
-                    reject(req, record, Rejection::SignInTooOld);
+                    reject(record, Rejection::SignInTooOld);
                 }
                 Outcome::Error((Status::Unauthorized, SessionRejected::ReauthenticationRequired))
             }

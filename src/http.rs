@@ -139,20 +139,6 @@ impl LeftByResponse {
     }
 }
 
-/// Removes every `Set-Cookie` for `name` from the response, keeping the others.
-pub(crate) fn drop_set_cookie(res: &mut Response<'_>, name: &str) {
-    let kept: Vec<String> = res
-        .headers()
-        .get("Set-Cookie")
-        .filter(|value| value.split_once('=').is_none_or(|(n, _)| n.trim() != name))
-        .map(str::to_string)
-        .collect();
-    res.remove_header("Set-Cookie");
-    for value in kept {
-        res.adjoin_header(Header::new("Set-Cookie", value));
-    }
-}
-
 /// A fetch/XHR/API call rather than a page navigation: it must get a 401 it
 /// can read, never a redirect to an HTML login page. See the table on
 /// [`ActiveSession`](crate::ActiveSession).
@@ -166,10 +152,8 @@ pub(crate) fn wants_json(req: &Request<'_>) -> bool {
             return true;
         }
     }
-    match headers.get_one("Accept") {
-        Some(accept) => accept.contains("application/json") && !accept.contains("text/html"),
-        None => false,
-    }
+    // Rocket's parse of `Accept`, weights included: JSON preferred over a page.
+    req.accept().is_some_and(|accept| accept.preferred().is_json())
 }
 
 /// The language of the request's `Accept-Language` (English without one).

@@ -23,10 +23,12 @@
 //!    unreadable, or not bound to these login cookies: fail closed).
 //! 3. **Guard.** [`ActiveSession`] lets active sessions through. Nobody
 //!    signed in: it *forwards* (a `rank = 2` route may answer). Expired: its
-//!    cookies are removed. When no route of the app answers, a page
-//!    navigation gets `303` to `login_url?next=<path>` (always a local path,
-//!    see [`safe_next`]) with a flash message saying why, and an API call a
-//!    JSON `401`. A response a handler wrote itself is never changed.
+//!    cookies are removed. When no route of the app answers, the crate's
+//!    401 catcher sends a page navigation `303` to `login_url?next=<path>`
+//!    (always a local path, see [`safe_next`]) with a flash message saying
+//!    why, and an API call a JSON `401`. An app with its own 401 catcher
+//!    gives that answer with [`SessionRejection::of`]. A response a handler
+//!    wrote itself is never changed.
 //! 4. **Ping.** `POST {base}/ping?idle_for=N` lets the browser report its
 //!    idle time and learn the server's, merged across tabs and devices; it is
 //!    passive, refuses cross-site calls, and never revives a dead session.
@@ -237,9 +239,11 @@ pub mod guide {
 mod answer;
 mod assets;
 mod binding;
+mod catcher;
 mod clock;
 mod config;
 mod context;
+mod effect;
 mod fairing;
 mod guard;
 mod http;
@@ -254,6 +258,7 @@ pub mod testing;
 mod timing;
 mod verdict;
 
+pub use catcher::SessionRejection;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, ConfigError, LogoutMethod, SameSitePolicy};
 pub use context::SessionEvent;

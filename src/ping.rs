@@ -61,7 +61,7 @@ fn ping(ping: PingRequest<'_>) -> JsonAnswer {
                 secure: shared.ready_runtime().is_some_and(|r| r.secure),
             };
             let body = json!({ "state": "expired", "reason": reason.as_str() });
-            return JsonAnswer::new(Status::Unauthorized, body).with_header(notice.flash(reason));
+            return JsonAnswer::new(Status::Unauthorized, body).with_header(notice.flash(reason).into());
         }
     };
     let client_idle = match parse_idle_for(req.uri().query().map(|q| q.as_str())) {

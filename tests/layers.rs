@@ -9,7 +9,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["verdict", "http", "snippet"],
     &["context", "answer"],
-    &["guard", "ping", "testing"],
+    &["guard", "ping", "testing", "catcher", "effect"],
     &["fairing"],
     &["lib"],
 ];

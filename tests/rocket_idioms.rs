@@ -1,5 +1,6 @@
 //! What a Rocket developer expects of an extension: guards that forward,
-//! only the crate's own rejections reshaped, a flash on the login page, a
+//! a 401 catcher that answers only the crate's own refusals and respects the
+//! app's catchers, a flash on the login page, a
 //! sentinel for a missing fairing, a per-session timing checked at sign-in,
 //! and configuration given in code.
 
@@ -10,7 +11,7 @@ use rocket::http::{ContentType, CookieJar, Header, Status};
 use rocket::local::blocking::Client;
 use rocket::{catch, catchers, get, post, routes};
 use rocket_session_security::{
-    ActiveSession, Config, ManualClock, SessionRejected, SessionSecurity, SessionTracker, Timeouts,
+    ActiveSession, Config, ManualClock, SessionRejected, SessionRejection, SessionSecurity, SessionTracker, Timeouts,
 };
 
 #[post("/login")]
@@ -137,7 +138,7 @@ fn a_handlers_own_401_is_never_reshaped_but_expired_cookies_still_go() {
         let res = client.get("/own").header(Header::new("Accept", accept)).dispatch();
         assert_eq!(res.status(), Status::Unauthorized, "{accept}");
         assert!(res.headers().get_one("Location").is_none());
-        assert_eq!(set_cookies(&res), Vec::<String>::new(), "the guard's probe is stripped");
+        assert_eq!(set_cookies(&res), Vec::<String>::new(), "the handler's answer, as it wrote it");
         assert_eq!(res.into_string().as_deref(), Some("the app's own 401"));
     }
     client.post("/login").dispatch();
@@ -206,38 +207,130 @@ fn the_flash_speaks_the_persons_language_and_names_the_reason() {
     assert!(login.contains("Vous avez été déconnecté, car votre session a atteint sa durée maximale."), "{login}");
 }
 
+/// A 401 that is none of the crate's: the app's own check failed.
+#[get("/api-key")]
+fn api_key() -> Status {
+    Status::Unauthorized
+}
+
+#[get("/admin/page")]
+fn admin_page(_session: ActiveSession) -> &'static str {
+    "admin"
+}
+
 #[catch(401)]
 fn app_unauthorized() -> (ContentType, &'static str) {
     (ContentType::Plain, "the app's 401 catcher")
 }
 
+/// An app's 401 catcher that hands the crate's refusals to the crate.
+#[catch(401)]
+fn app_unauthorized_with_crate(req: &rocket::Request<'_>) -> Result<SessionRejection, &'static str> {
+    SessionRejection::of(req).ok_or("the app's 401 catcher")
+}
+
+#[catch(default)]
+fn app_default(status: Status, _: &rocket::Request<'_>) -> String {
+    format!("the app's default catcher: {}", status.code)
+}
+
+#[catch(default)]
+fn admin_default(status: Status, _: &rocket::Request<'_>) -> String {
+    format!("the admin default catcher: {}", status.code)
+}
+
+/// The app of these tests with `catchers` registered at their bases, a
+/// route that needs a session without a fallback, and a non-session 401.
+fn app_with_catchers(clock: &ManualClock, catchers: Vec<(&'static str, Vec<rocket::Catcher>)>) -> Client {
+    let mut rocket =
+        app(SessionSecurity::with_config(config()).clock(clock.clone())).mount("/", routes![only, api_key, admin_page]);
+    for (base, catchers) in catchers {
+        rocket = rocket.register(base, catchers);
+    }
+    Client::tracked(rocket).expect("launches: the crate's catcher collides with none of the app's")
+}
+
+#[get("/only")]
+fn only(_s: ActiveSession) {}
+
+/// Signs in, then lets the session expire.
+fn expired(client: &Client, clock: &ManualClock) {
+    client.post("/login").dispatch();
+    assert_eq!(client.get("/only").dispatch().status(), Status::Ok);
+    clock.advance(10);
+}
+
 #[test]
-fn an_apps_own_401_catcher_answers_the_crates_rejections() {
+fn without_a_catcher_of_the_app_the_crate_answers_its_refusals_and_other_401s_stay_plain() {
     let clock = ManualClock::new(START);
-    let rocket =
-        app(SessionSecurity::with_config(config()).clock(clock.clone())).register("/", catchers![app_unauthorized]);
-    let client = Client::tracked(rocket).expect("no collision: the crate registers no catcher");
-    // `/own`'s rank... a route without fallback: forward, then the app's catcher.
-    #[get("/only")]
-    fn only(_s: ActiveSession) {}
-    let client = {
-        drop(client);
-        let rocket = app(SessionSecurity::with_config(config()).clock(clock.clone()))
-            .register("/", catchers![app_unauthorized])
-            .mount("/", routes![only]);
-        Client::tracked(rocket).expect("launches")
-    };
+    let client = app_with_catchers(&clock, vec![]);
+    let res = client.get("/api-key").dispatch();
+    assert_eq!((res.status(), res.content_type()), (Status::Unauthorized, Some(ContentType::HTML)));
+    assert!(res.headers().get_one("Location").is_none());
+    assert!(res.into_string().unwrap_or_default().contains("<h1>401 Unauthorized</h1>"));
+    let res = client.get("/api-key").header(json_header()).dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(body_json(res), serde_json::json!({ "error": { "code": 401, "reason": "Unauthorized" } }));
+    expired(&client, &clock);
+    let res = client.get("/only").dispatch();
+    assert_eq!((res.status(), location(&res).as_deref()), (Status::SeeOther, Some("/login?next=/only")));
+    assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+    assert_eq!(removed(&res), [STAMP, "user"]);
+    assert_eq!(set_names(&res), ["_flash"], "the login page learns why");
+}
+
+#[test]
+fn an_apps_own_401_catcher_answers_and_can_hand_the_crates_refusals_to_the_crate() {
+    let clock = ManualClock::new(START);
+    // A catcher that ignores the crate: its answer stands; the session's cookies still go.
+    let client = app_with_catchers(&clock, vec![("/", catchers![app_unauthorized])]);
     let res = client.get("/only").dispatch();
     assert_eq!(res.status(), Status::Unauthorized);
     assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
     assert_eq!(res.into_string().as_deref(), Some("the app's 401 catcher"));
-    client.post("/login").dispatch();
-    clock.advance(10);
+    expired(&client, &clock);
     let res = client.get("/only").dispatch();
     assert_eq!(res.status(), Status::Unauthorized);
     assert_eq!(removed(&res), [STAMP, "user"]);
-    assert_eq!(set_names(&res), ["_flash"], "its login page still learns why");
+    assert_eq!(set_names(&res), Vec::<String>::new(), "no flash: the app answered");
     assert_eq!(res.into_string().as_deref(), Some("the app's 401 catcher"));
+    // A catcher that calls `SessionRejection::of`: the crate's answer for its refusals, its own for the rest.
+    let clock = ManualClock::new(START);
+    let client = app_with_catchers(&clock, vec![("/", catchers![app_unauthorized_with_crate])]);
+    assert_eq!(client.get("/api-key").dispatch().into_string().as_deref(), Some("the app's 401 catcher"));
+    let res = client.get("/only").dispatch();
+    assert_eq!((res.status(), location(&res).as_deref()), (Status::SeeOther, Some("/login?next=/only")));
+    expired(&client, &clock);
+    let res = client.get("/only").dispatch();
+    assert_eq!((res.status(), location(&res).as_deref()), (Status::SeeOther, Some("/login?next=/only")));
+    assert_eq!(removed(&res), [STAMP, "user"]);
+    assert_eq!(set_names(&res), ["_flash"]);
+    drop(res);
+    let res = client.get("/only").header(json_header()).dispatch();
+    assert_eq!(body_json(res), serde_json::json!({ "error": "not_signed_in" }));
+}
+
+#[test]
+fn an_apps_default_catchers_answer_every_other_401_and_the_crate_its_own() {
+    let clock = ManualClock::new(START);
+    let client = app_with_catchers(&clock, vec![("/", catchers![app_default]), ("/admin", catchers![admin_default])]);
+    assert_eq!(client.get("/api-key").dispatch().into_string().as_deref(), Some("the app's default catcher: 401"));
+    assert_eq!(client.get("/nowhere").dispatch().into_string().as_deref(), Some("the app's default catcher: 404"));
+    assert_eq!(
+        client.get("/admin/nowhere").dispatch().into_string().as_deref(),
+        Some("the admin default catcher: 404")
+    );
+    // Under either base, the crate's refusal gets the crate's answer.
+    for path in ["/only", "/admin/page"] {
+        let res = client.get(path).dispatch();
+        let expected = format!("/login?next={path}");
+        assert_eq!((res.status(), location(&res)), (Status::SeeOther, Some(expected)), "{path}");
+    }
+    expired(&client, &clock);
+    let res = client.get("/admin/page").header(json_header()).dispatch();
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(removed(&res), [STAMP, "user"]);
+    assert_eq!(body_json(res), serde_json::json!({ "error": "session_expired", "reason": "idle" }));
 }
 
 #[test]

@@ -133,6 +133,14 @@ fn api_requests_get_a_json_401_never_a_redirect() {
         .header(Header::new("Sec-Fetch-Mode", "navigate"))
         .dispatch();
     assert_eq!(res.status(), Status::SeeOther);
+    // Quality values count: the preferred type decides, wherever it stands in the list.
+    for (accept, json) in
+        [("text/html;q=0.9, application/json", true), ("application/json;q=0.5, text/html", false), ("*/*", false)]
+    {
+        let res = client.get("/").header(Header::new("Accept", accept)).dispatch();
+        let expected = if json { Status::Unauthorized } else { Status::SeeOther };
+        assert_eq!(res.status(), expected, "Accept: {accept}");
+    }
 }
 
 #[test]
@@ -433,10 +441,6 @@ fn sign_in_as<'c>(client: &'c Client, user: &str, next: &str) -> rocket::local::
         .header(rocket::http::ContentType::Form)
         .body(format!("username={user}&password=demo&next={next}"))
         .dispatch()
-}
-
-fn location(res: &rocket::local::blocking::LocalResponse<'_>) -> Option<String> {
-    res.headers().get_one("Location").map(str::to_string)
 }
 
 /// The stamp the client holds, whole.

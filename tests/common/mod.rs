@@ -103,6 +103,11 @@ pub fn set_names(res: &LocalResponse<'_>) -> Vec<String> {
     names
 }
 
+/// The response's `Location`.
+pub fn location(res: &LocalResponse<'_>) -> Option<String> {
+    res.headers().get_one("Location").map(str::to_string)
+}
+
 pub fn json_header() -> Header<'static> {
     Header::new("Accept", "application/json")
 }
