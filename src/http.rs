@@ -166,14 +166,14 @@ pub(crate) fn accept_language(req: &Request<'_>) -> Language {
 /// proxy's forwarded host and scheme, or the `Host` header. Made once at
 /// ignite.
 #[derive(Debug, Default)]
-pub(crate) struct SiteOrigins {
+pub struct SiteOrigins {
     public: Vec<PublicOrigin>,
     trusted_proxies: Vec<AddressRange>,
 }
 
 /// What a browser's origin was compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Against {
+pub enum Against {
     /// `public_origins`.
     Public,
     /// A trusted proxy's `Forwarded` / `X-Forwarded-*`.
@@ -280,7 +280,7 @@ impl SiteOrigins {
 
 /// Why the ping refused a request: no other site may keep a session alive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RefusalKind {
+pub enum RefusalKind {
     /// `Sec-Fetch-Site` is not `same-origin`.
     FetchMetadata,
     /// `Origin` (or, without one, `Referer`) names another site than the one compared with.
@@ -324,8 +324,10 @@ impl RefusalKind {
 
 /// A refused ping: the kind and what the request said, for the answer and the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Refusal {
+pub struct Refusal {
+    /// What decided it.
     pub kind: RefusalKind,
+    /// What the request said, for the answer and the log.
     pub why: String,
 }
 
@@ -334,12 +336,11 @@ pub(crate) struct Refusal {
 /// HTTP) `Origin`, else `Referer`, must name this site; a request with
 /// neither is not a browser's cross-site request (those carry `Origin` on a
 /// `POST`) and passes.
-pub(crate) fn cross_site(req: &Request<'_>, site: &SiteOrigins) -> Option<Refusal> {
+pub fn cross_site(req: &Request<'_>, site: &SiteOrigins) -> Option<Refusal> {
     let headers = req.headers();
-    if let Some(fetch_site) = headers.get_one("Sec-Fetch-Site") {
-        if fetch_site.eq_ignore_ascii_case("same-origin") {
-            return None;
-        }
+    if headers.contains("Sec-Fetch-Site") {
+        // Given twice (no browser does), every value must say so.
+        let fetch_site = headers.get("Sec-Fetch-Site").find(|v| !v.eq_ignore_ascii_case("same-origin"))?;
         return Some(Refusal {
             kind: RefusalKind::FetchMetadata,
             why: format!("cross-site request: Sec-Fetch-Site is {fetch_site:?}, not \"same-origin\""),
@@ -369,8 +370,10 @@ struct Provenance {
     fetch_metadata: bool,
     /// `Sec-Fetch-Site: cross-site | same-site`.
     other_site: bool,
-    navigate: bool,
-    by_user: bool,
+    /// `Sec-Fetch-Mode: navigate` (in every value given; `None`: not given).
+    navigate: Option<bool>,
+    /// `Sec-Fetch-User: ?1` (likewise).
+    by_user: Option<bool>,
     document: bool,
     /// `Accept` names `text/html`, or `Upgrade-Insecure-Requests: 1`: a page.
     page: bool,
@@ -383,8 +386,8 @@ impl Provenance {
         let mut seen = Provenance {
             fetch_metadata: false,
             other_site: false,
-            navigate: false,
-            by_user: false,
+            navigate: None,
+            by_user: None,
             document: true,
             page: false,
             speculative: false,
@@ -394,14 +397,20 @@ impl Provenance {
             let is = |expected: &str| name.eq_ignore_ascii_case(expected);
             if name.len() > 10 && name.is_char_boundary(10) && name[..10].eq_ignore_ascii_case("sec-fetch-") {
                 seen.fetch_metadata = true;
+                // A header given twice (no browser does) counts against the session: any other-site value
+                // makes it another site's, and a navigation must be one in every value.
                 match &name[10..] {
                     n if n.eq_ignore_ascii_case("site") => {
-                        seen.other_site =
+                        seen.other_site |=
                             value.eq_ignore_ascii_case("cross-site") || value.eq_ignore_ascii_case("same-site")
                     }
-                    n if n.eq_ignore_ascii_case("mode") => seen.navigate = value.eq_ignore_ascii_case("navigate"),
-                    n if n.eq_ignore_ascii_case("user") => seen.by_user = value == "?1",
-                    n if n.eq_ignore_ascii_case("dest") => seen.document = value.eq_ignore_ascii_case("document"),
+                    n if n.eq_ignore_ascii_case("mode") => {
+                        seen.navigate = Some(seen.navigate.unwrap_or(true) && value.eq_ignore_ascii_case("navigate"))
+                    }
+                    n if n.eq_ignore_ascii_case("user") => {
+                        seen.by_user = Some(seen.by_user.unwrap_or(true) && value == "?1")
+                    }
+                    n if n.eq_ignore_ascii_case("dest") => seen.document &= value.eq_ignore_ascii_case("document"),
                     _ => {}
                 }
             } else if is("Accept") {
@@ -431,13 +440,13 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 /// `Referer` is another site and that is no page the person opened (an
 /// `<img>` polling from a sibling intranet app). A link followed from
 /// another site, typed or bookmarked addresses and API clients count.
-pub(crate) fn is_persons_own(req: &Request<'_>, site: &SiteOrigins) -> bool {
+pub fn is_persons_own(req: &Request<'_>, site: &SiteOrigins) -> bool {
     let seen = Provenance::of(req.headers());
     if seen.speculative {
         return false;
     }
     if seen.fetch_metadata {
-        return !seen.other_site || (seen.navigate && seen.by_user && seen.document);
+        return !seen.other_site || (seen.navigate == Some(true) && seen.by_user == Some(true) && seen.document);
     }
     // Looked up only here: with Fetch Metadata (every secure origin) it is not needed.
     let Some(referer) = req.headers().get_one("Referer") else { return true };
@@ -680,6 +689,31 @@ mod tests {
             assert!(!foreign(&clicked));
             assert!(!foreign(&[clicked[0], clicked[1], clicked[2], ("Sec-Fetch-Dest", "document")]));
             assert!(foreign(&[clicked[0], clicked[1], clicked[2], ("Sec-Fetch-Dest", "iframe")]));
+        }
+    }
+
+    /// Found by `fuzz/run.sh` (request_provenance): the ping read the first
+    /// `Sec-Fetch-Site`, the activity check the last. No browser sends one
+    /// twice; whoever does is held to the stricter reading by both.
+    #[test]
+    fn fetch_metadata_given_twice_counts_against_the_session() {
+        let client = Client::untracked(rocket::build()).unwrap();
+        let site = SiteOrigins::default();
+        let req = |headers: &[(&str, &str)]| with(&client, "127.0.0.1:1", headers);
+        for pair in [["cross-site", "same-origin"], ["same-origin", "cross-site"], ["same-site", "none"]] {
+            let headers = [("Sec-Fetch-Site", pair[0]), ("Sec-Fetch-Site", pair[1])];
+            assert!(!is_persons_own(req(&headers).inner(), &site), "{pair:?}");
+            let refused = cross_site(req(&headers).inner(), &site).expect("refused");
+            assert_eq!(refused.kind, RefusalKind::FetchMetadata, "{pair:?}");
+        }
+        let twice = [("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "same-origin")];
+        assert_eq!(cross_site(req(&twice).inner(), &site), None);
+        // A navigation must be one in every value: a click, a user, a document.
+        let clicked = [("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-User", "?1")];
+        assert!(is_persons_own(req(&clicked).inner(), &site));
+        for extra in [("Sec-Fetch-Mode", "no-cors"), ("Sec-Fetch-User", "?0"), ("Sec-Fetch-Dest", "image")] {
+            let headers = [clicked[0], clicked[1], clicked[2], extra];
+            assert!(!is_persons_own(req(&headers).inner(), &site), "{extra:?}");
         }
     }
 

@@ -1,16 +1,27 @@
-//! The stamp decoder on arbitrary cookie values: never panics, and whatever
-//! opens is a stamp it could have sealed.
+//! The stamp decoder: arbitrary cookie values (which AES-GCM refuses) and
+//! arbitrary authentic plaintexts (which only the payload parser judges).
+//! Never panics, and whatever opens is a stamp the codec could have sealed.
+//!
+//! Input: a first byte choosing the mode (even: the rest is a cookie value;
+//! odd: the rest is a plaintext, sealed before it is opened).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rocket_session_security::__internals::StampCodec;
 
 fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else { return };
     let codec = StampCodec::new(&cookie::Key::from(&[42u8; 64]), "session_security");
-    if let Ok(value) = std::str::from_utf8(data) {
-        if let Ok(stamp) = codec.open(value) {
-            assert!(stamp.last_activity >= stamp.signed_in_at);
-            assert_eq!(codec.open(&codec.seal(stamp)), Ok(stamp));
-        }
+    let opened = if mode % 2 == 0 {
+        let Ok(value) = std::str::from_utf8(rest) else { return };
+        codec.open(value)
+    } else {
+        codec.open(&codec.seal_plaintext(rest))
+    };
+    if let Ok(stamp) = opened {
+        assert!(stamp.signed_in_at >= 0);
+        assert!(stamp.last_activity >= stamp.signed_in_at);
+        assert!(stamp.timeouts.validate().is_ok(), "{:?}", stamp.timeouts);
+        assert_eq!(codec.open(&codec.seal(stamp)), Ok(stamp));
     }
 });
