@@ -285,7 +285,7 @@ done
 # Client figures, from the tests that measure them (CLIENT_FIGURES=0 skips):
 # what browsers download, and pings per idle warn+expire cycle.
 if [ "${CLIENT_FIGURES:-1}" = 1 ]; then
-  echo "# client: $(cargo test -q --test client_assets -- --nocapture 2>/dev/null | grep -o 'client size.*' || echo 'size: not measured')"
+  echo "# client: $(cargo test -q --test it client_assets -- --nocapture 2>/dev/null | grep -o 'client size.*' || echo 'size: not measured')"
   if command -v chromedriver >/dev/null 2>&1; then
     echo "# client: $(cargo test -q --test browser idle_tabs -- --nocapture 2>/dev/null | grep -o 'pings per.*' || echo 'pings: not measured')"
   else

@@ -154,3 +154,17 @@ pub fn skipped_without(tests: &str, missing: &str, hint: &str) {
     assert!(std::env::var_os("CI").is_none(), "CI is set but {missing} is missing: {hint}");
     let _ = writeln!(std::io::stdout().lock(), "SKIPPED: {tests} ({missing} missing: {hint})");
 }
+
+/// The body of a response that must have one: a test of what a page lacks
+/// must not pass because the request itself broke and answered nothing.
+pub trait Body {
+    /// The body as text; panics on an empty or missing one.
+    fn text(self) -> String;
+}
+
+impl Body for LocalResponse<'_> {
+    fn text(self) -> String {
+        let status = self.status();
+        self.into_string().filter(|body| !body.is_empty()).unwrap_or_else(|| panic!("a {status} without a body"))
+    }
+}

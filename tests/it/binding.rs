@@ -2,9 +2,7 @@
 //! requests count as activity: the four reproductions of the security review,
 //! through the demo on a local client (manual clock) and over real HTTP.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::http::{ContentType, Cookie, CookieJar, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket::{get, post, routes};
@@ -75,9 +73,9 @@ fn two_people_signed_in_at_once_cannot_swap_stamps() {
     let (alice_login, alice_stamp) = sign_in_as(&client, "alice");
     let (bob_login, bob_stamp) = sign_in_as(&client, "bob");
     let page = |login: &Cookie<'static>, stamp: &Cookie<'static>| get_with(&client, "/", &[login, stamp]);
-    let alice_page = page(&alice_login, &alice_stamp).into_string().unwrap_or_default();
+    let alice_page = page(&alice_login, &alice_stamp).text();
     assert!(alice_page.contains("alice"), "{alice_page}");
-    assert!(page(&bob_login, &bob_stamp).into_string().unwrap_or_default().contains("bob"));
+    assert!(page(&bob_login, &bob_stamp).text().contains("bob"));
     assert_expired_invalid(page(&alice_login, &bob_stamp), &events);
     assert_expired_invalid(page(&bob_login, &alice_stamp), &events);
 }
@@ -89,7 +87,7 @@ fn the_browser_gets_one_opaque_tag_per_person() {
         let (login, stamp) = sign_in_as(&client, user);
         let res = client.post("/session-security/ping?idle_for=0").cookies([login.clone(), stamp.clone()]).dispatch();
         let from_ping = body_json(res)["person"].as_str().unwrap_or_default().to_string();
-        let page = get_with(&client, "/", &[&login, &stamp]).into_string().unwrap_or_default();
+        let page = get_with(&client, "/", &[&login, &stamp]).text();
         assert!(page.contains(&format!("data-person=\"{from_ping}\"")), "the snippet carries the ping's tag");
         from_ping
     };

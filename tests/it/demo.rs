@@ -1,8 +1,6 @@
 //! The demo's fixed contract, the snippet in its pages, and the assets.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::http::{ContentType, Header, Status};
 
 #[test]

@@ -4,9 +4,7 @@
 //! sentinel for a missing fairing, a per-session timing checked at sign-in,
 //! and configuration given in code.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::http::{ContentType, CookieJar, Header, Status};
 use rocket::local::blocking::Client;
 use rocket::{catch, catchers, get, post, routes};
@@ -166,13 +164,13 @@ fn a_handlers_own_401_is_never_reshaped_but_expired_cookies_still_go() {
 fn the_tracker_tells_whether_the_request_is_signed_in() {
     let clock = ManualClock::new(START);
     let client = client_with(&clock);
-    let anonymous = client.get("/whoami").dispatch().into_string().unwrap_or_default();
+    let anonymous = client.get("/whoami").dispatch().text();
     assert!(anonymous.starts_with("false SessionTracker { verdict: Some(Anonymous)"), "{anonymous}");
     // Formatting alone decides nothing (and so audits nothing).
-    let undecided = client.get("/tracker").dispatch().into_string().unwrap_or_default();
+    let undecided = client.get("/tracker").dispatch().text();
     assert_eq!(undecided, "SessionTracker { verdict: None, action: None }");
     client.post("/login").dispatch();
-    assert!(client.get("/whoami").dispatch().into_string().unwrap_or_default().starts_with("true "));
+    assert!(client.get("/whoami").dispatch().text().starts_with("true "));
 }
 
 #[test]
@@ -184,12 +182,12 @@ fn the_login_page_gets_a_one_shot_flash_saying_why() {
     let flash = set_cookies_named(&res, "_flash");
     assert_eq!(flash.len(), 1, "{flash:?}");
     assert!(flash[0].contains("Path=/") && flash[0].contains("Max-Age=300"), "{}", flash[0]);
-    let login = client.get("/login?next=/form").dispatch().into_string().unwrap_or_default();
+    let login = client.get("/login?next=/form").dispatch().text();
     assert!(
         login.contains("<p class=\"notice\" role=\"status\">You were signed out after 10 s of inactivity.</p>"),
         "{login}"
     );
-    let again = client.get("/login?next=/form").dispatch().into_string().unwrap_or_default();
+    let again = client.get("/login?next=/form").dispatch().text();
     assert!(!again.contains("class=\"notice\""), "one-shot, like every flash");
 }
 
@@ -203,7 +201,7 @@ fn the_flash_speaks_the_persons_language_and_names_the_reason() {
     clock.advance(5);
     let res = client.get("/").header(Header::new("Accept-Language", "fr-CH, en;q=0.5")).dispatch();
     assert_eq!(res.status(), Status::SeeOther);
-    let login = client.get("/login").dispatch().into_string().unwrap_or_default();
+    let login = client.get("/login").dispatch().text();
     assert!(login.contains("Vous avez été déconnecté, car votre session a atteint sa durée maximale."), "{login}");
 }
 
@@ -267,7 +265,7 @@ fn without_a_catcher_of_the_app_the_crate_answers_its_refusals_and_other_401s_st
     let res = client.get("/api-key").dispatch();
     assert_eq!((res.status(), res.content_type()), (Status::Unauthorized, Some(ContentType::HTML)));
     assert!(res.headers().get_one("Location").is_none());
-    assert!(res.into_string().unwrap_or_default().contains("<h1>401 Unauthorized</h1>"));
+    assert!(res.text().contains("<h1>401 Unauthorized</h1>"));
     let res = client.get("/api-key").header(json_header()).dispatch();
     assert_eq!(res.status(), Status::Unauthorized);
     assert_eq!(body_json(res), serde_json::json!({ "error": { "code": 401, "reason": "Unauthorized" } }));
@@ -375,7 +373,7 @@ fn sign_in_with_refuses_a_timing_that_breaks_a_rule_and_signs_nobody_in() {
         let res = client.post(path).dispatch();
         assert_eq!(res.status(), Status::UnprocessableEntity, "{path}");
         assert!(set_cookies_named(&res, STAMP).is_empty(), "{path}: no stamp");
-        assert!(res.into_string().unwrap_or_default().starts_with(key), "{path}");
+        assert!(res.text().starts_with(key), "{path}");
         let page = client.get("/page").dispatch().into_string();
         assert_eq!(page.as_deref(), Some("welcome, stranger"), "{path}: nobody signed in");
     }
@@ -396,10 +394,10 @@ fn sign_in_with_refuses_a_timing_that_breaks_a_rule_and_signs_nobody_in() {
     let client = with(strict);
     let res = client.post("/login/290/300/43200").dispatch();
     assert_eq!(res.status(), Status::UnprocessableEntity);
-    assert!(res.into_string().unwrap_or_default().contains("WCAG 2.2.1"));
+    assert!(res.text().contains("WCAG 2.2.1"));
     let res = client.post("/login/280/300/0").dispatch();
     assert_eq!(res.status(), Status::UnprocessableEntity);
-    let why = res.into_string().unwrap_or_default();
+    let why = res.text();
     assert!(why.contains("NIST SP 800-63B-4 AAL3") || why.contains("longer than the configured"), "{why}");
     assert_eq!(client.post("/login/280/300/43200").dispatch().status(), Status::Ok);
 }

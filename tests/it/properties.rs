@@ -1,10 +1,8 @@
 //! Property tests: whatever a browser sends, the crate never panics, never
 //! answers 5xx, and never turns garbage into an active session.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use proptest::prelude::*;
 use rocket::http::{Cookie, Header, Status};
 use rocket::local::blocking::Client;

@@ -4,13 +4,11 @@
 //! in-memory reference store has them, two instances following each other,
 //! the keys it keeps and their bounds, namespaces, and an outage.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use common::redis::{RedisServer, Reply};
+use crate::common::redis::{RedisServer, Reply};
 use rocket_session_security::{
     Cursor, MemoryStore, PersonKey, RedisStore, Revocation, RevocationStore, SessionId, SessionRecord,
 };
@@ -538,7 +536,7 @@ async fn an_outage_fails_every_call_and_the_same_stores_work_again_after_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_fails_cleanly() {
     let Some(server) = RedisServer::start() else { return };
-    let nobody = format!("redis://127.0.0.1:{}", common::proxy::free_port());
+    let nobody = format!("redis://127.0.0.1:{}", crate::common::proxy::free_port());
     let asked = Instant::now();
     assert!(within(10, "connect", RedisStore::connect(&nobody, "app")).await.is_err());
     assert!(asked.elapsed() < Duration::from_secs(5), "took {:?}", asked.elapsed());

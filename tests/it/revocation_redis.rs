@@ -3,13 +3,11 @@
 //! sets it), behind nginx's round robin; Redis killed and restarted mid-test.
 #![cfg(feature = "redis")]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::proxy::{self, post_with_cookies, send_raw, Answer, Jar, Nginx, Setup};
-use common::redis::RedisServer;
-use common::{app, serve, settings};
+use crate::common::proxy::{self, post_with_cookies, send_raw, Answer, Jar, Nginx, Setup};
+use crate::common::redis::RedisServer;
+use crate::common::{app, serve, settings};
 use rocket_session_security::SessionSecurity;
 
 /// A demo instance whose store is Redis at `url`, named by the setting as an operator would.

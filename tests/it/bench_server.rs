@@ -4,16 +4,16 @@
 //! when it re-issues the stamp, values of the same length, and a sign-in
 //! cookie of the stamp's length.
 
-#[path = "../examples/bench_server.rs"]
+#[path = "../../examples/bench_server.rs"]
 #[allow(dead_code)]
-mod bench_server;
+mod server;
 
 use rocket::http::Status;
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket_session_security::testing;
 
 fn client(mode: &str) -> Client {
-    let rocket = bench_server::app(mode).expect("a known mode");
+    let rocket = server::app(mode).expect("a known mode");
     let figment = rocket.figment().clone().merge(("log_level", "off"));
     Client::tracked(rocket.configure(figment)).expect("launches")
 }

@@ -1,8 +1,6 @@
 //! The stamp, the verdict and `ActiveSession`, through the demo app.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::http::{Cookie, Header, Status};
 use rocket::local::blocking::Client;
 use rocket_session_security::{testing, ExpiryReason, SessionEvent, SessionSecurity, Timeouts};
@@ -458,7 +456,7 @@ fn the_timing_is_sealed_at_sign_in_and_every_route_and_the_ping_state_it() {
     assert_eq!(held(&client).timeouts, admin);
     let answer = body_json(client.post("/session-security/ping?idle_for=0").dispatch());
     assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(1), Some(5)));
-    let page = client.get("/").dispatch().into_string().unwrap_or_default();
+    let page = client.get("/").dispatch().text();
     assert!(page.contains("data-warn-after=\"1\"") && page.contains("data-expire-after=\"5\""), "{page}");
     // Everyone else: the configured timing.
     let (client, _clock) = signed_in(vec![]);
@@ -528,7 +526,7 @@ fn sensitive_pages_ask_for_a_recent_sign_in_without_ending_the_session() {
     let flash = set_cookies_named(&res, "_flash");
     assert!(flash.len() == 1 && flash[0].contains("session_security%3Areauthenticate"), "{flash:?}");
     drop(res);
-    let login = client.get("/login?next=/sensitive").dispatch().into_string().unwrap_or_default();
+    let login = client.get("/login?next=/sensitive").dispatch().text();
     assert!(login.contains("Please sign in again to continue"), "{login}");
     // An API call: JSON, and still signed in.
     let res = client.get("/sensitive").header(json_header()).dispatch();
@@ -585,7 +583,7 @@ fn someone_else_signing_in_starts_a_new_session_and_ends_the_old_one() {
     clock.advance(2);
     drop(sign_in_as(&client, "bob", "/"));
     assert_ne!(held(&client).session_id, first);
-    assert!(client.get("/").dispatch().into_string().unwrap_or_default().contains("bob"));
+    assert!(client.get("/").dispatch().text().contains("bob"));
     // Alice's cookies, replayed, are refused: her session ended when bob signed in here.
     let res = client.get("/me").cookies(alice).header(json_header()).dispatch();
     assert_eq!(body_json(res), serde_json::json!({ "error": "session_expired", "reason": "revoked" }));

@@ -3,11 +3,9 @@
 //! HTTP with two instances behind nginx sharing one store, the embedded
 //! store across a restart, and a store that is down.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use rocket::figment::value::Value;
 use rocket::http::{ContentType, Cookie, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
@@ -143,7 +141,7 @@ fn the_sessions_list_shows_the_persons_own_and_ends_only_those() {
     assert_eq!(list(&laptop).as_array().map(Vec::len), Some(1));
     let _ = clock;
     // The page shows the same, with buttons.
-    let page = get(&client, "/sessions", &laptop).into_string().unwrap_or_default();
+    let page = get(&client, "/sessions", &laptop).text();
     assert!(page.contains("Firefox on Linux (this one)") && !page.contains("Chrome on Windows"), "{page}");
     assert!(page.contains("action=\"/logout-everywhere\""), "{page}");
 }
@@ -195,7 +193,7 @@ async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Option
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_round_robin_a_sign_out_on_one_instance_is_enforced_by_the_other_within_a_second() {
-    use common::proxy::{self, Jar, Nginx, Setup};
+    use crate::common::proxy::{self, Jar, Nginx, Setup};
     if !proxy::available() {
         return;
     }

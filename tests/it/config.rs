@@ -1,9 +1,7 @@
 //! Configuration reaches the fairing from `Rocket.toml`-style figments, and
 //! bad configuration stops the launch.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::figment::value::Value;
 use rocket::local::blocking::Client;
 use rocket::serde::json::serde_json;

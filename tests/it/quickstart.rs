@@ -2,8 +2,8 @@
 
 /// The example's items, with its private `rocket()` builder in reach.
 #[allow(dead_code)]
-mod quickstart {
-    include!("../examples/quickstart.rs");
+mod example {
+    include!("../../examples/quickstart.rs");
 
     pub fn build() -> rocket::Rocket<rocket::Build> {
         rocket()
@@ -16,15 +16,15 @@ use rocket_session_security::testing;
 
 #[test]
 fn the_readme_shows_the_quickstart_example_verbatim() {
-    let readme = include_str!("../README.md");
-    let example = include_str!("../examples/quickstart.rs");
+    let readme = include_str!("../../README.md");
+    let example = include_str!("../../examples/quickstart.rs");
     assert!(readme.contains(&format!("```rust\n{example}```")), "README.md and examples/quickstart.rs differ");
 }
 
 #[test]
 fn the_quickstart_signs_in_guards_expires_and_signs_out() {
     // What the README puts in Rocket.toml.
-    let rocket = quickstart::build();
+    let rocket = example::build();
     let figment = rocket
         .figment()
         .clone()

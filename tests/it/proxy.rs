@@ -3,13 +3,11 @@
 //! 7f5f431: every same-origin ping through (a), (b) and (d) was refused with
 //! 403, and the removals under TLS lacked `Secure`.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::proxy::{self, Answer, Jar, Nginx, Setup};
-use common::{app, serve, settings, START};
+use crate::common::proxy::{self, Answer, Jar, Nginx, Setup};
+use crate::common::{app, serve, settings, START};
 use rocket::figment::value::Value;
 use rocket_session_security::{ManualClock, SessionSecurity};
 use serde_json::json;

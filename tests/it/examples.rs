@@ -2,11 +2,11 @@
 //! built from their own builders with a manual clock and driven through
 //! `rocket::local`: what their pages carry and how their sessions end.
 
-#[path = "../examples/per_role/app.rs"]
+#[path = "../../examples/per_role/app.rs"]
 mod per_role;
-#[path = "../examples/plain_html/app.rs"]
+#[path = "../../examples/plain_html/app.rs"]
 mod plain_html;
-#[path = "../examples/spa/app.rs"]
+#[path = "../../examples/spa/app.rs"]
 mod spa;
 
 use rocket::figment::Figment;
@@ -15,6 +15,8 @@ use rocket::local::blocking::{Client, LocalResponse};
 use rocket::{Build, Rocket};
 use rocket_session_security::{ManualClock, SessionSecurity};
 use serde_json::{json, Value};
+
+use crate::common::Body;
 
 const START: i64 = 1_800_000_000;
 const STAMP: &str = "session_security";
@@ -62,7 +64,7 @@ fn csp(res: &LocalResponse<'_>) -> Option<String> {
 }
 
 fn json_body(res: LocalResponse<'_>) -> Value {
-    serde_json::from_str(&res.into_string().unwrap_or_default()).expect("a JSON body")
+    serde_json::from_str(&res.text()).expect("a JSON body")
 }
 
 /// An active ping answer without its opaque `person` (checked: 16 base64url characters).
@@ -360,9 +362,9 @@ fn plain_html_expiry_redirects_and_sign_out_ends_the_session() {
     assert_eq!((res.status(), location(&res).as_deref()), (Status::SeeOther, Some("/login?next=/account%3Ftab%3D2")));
     assert!(client.cookies().get("user").is_none() && client.cookies().get(STAMP).is_none());
     // The login page says why, once.
-    let login = client.get("/login?next=/account%3Ftab%3D2").dispatch().into_string().unwrap_or_default();
+    let login = client.get("/login?next=/account%3Ftab%3D2").dispatch().text();
     assert!(login.contains("<p role=\"status\">You were signed out after 45 s of inactivity.</p>"), "{login}");
-    assert!(!client.get("/login").dispatch().into_string().unwrap_or_default().contains("role=\"status\""));
+    assert!(!client.get("/login").dispatch().text().contains("role=\"status\""));
     assert_eq!(client.get("/").dispatch().status(), Status::SeeOther);
 
     assert_eq!(location(&sign_in(&client, "alice", "/")).as_deref(), Some("/"));
@@ -474,7 +476,7 @@ fn per_role_timing_is_chosen_at_sign_in_and_never_longer_than_configured() {
     // Every route agrees on the session's own timing: an admin's page, ping and snippet say 240/300.
     let (admin, clock) = signed_in(per_role::rocket_with, "admin");
     clock.advance(200);
-    let html = admin.get("/").dispatch().into_string().unwrap_or_default();
+    let html = admin.get("/").dispatch().text();
     assert!(html.contains("data-expire-after=\"300\""), "{html}");
     clock.advance(299);
     let res = admin.get("/security").dispatch();
@@ -495,7 +497,7 @@ fn per_role_security_page_asks_for_a_recent_sign_in_and_the_same_person_renews()
     clock.advance(299);
     let res = client.get("/security").dispatch();
     assert_eq!(res.status(), Status::Ok, "signed in 299 s ago < 300 s");
-    assert!(res.into_string().unwrap_or_default().contains("id=\"signed-in-for\">299<"));
+    assert!(res.text().contains("id=\"signed-in-for\">299<"));
     clock.advance(2);
     let res = client.get("/security").dispatch();
     assert_eq!((res.status(), location(&res).as_deref()), (Status::SeeOther, Some("/login?next=/security")));
@@ -504,7 +506,7 @@ fn per_role_security_page_asks_for_a_recent_sign_in_and_the_same_person_renews()
         "nothing removed"
     );
     drop(res);
-    let login = client.get("/login?next=/security").dispatch().into_string().unwrap_or_default();
+    let login = client.get("/login?next=/security").dispatch().text();
     assert!(login.contains("this page asks for a recent sign-in"), "the flash says why: {login}");
     // The session itself goes on; an API call is told what to do.
     assert_eq!(client.get("/").dispatch().status(), Status::Ok);

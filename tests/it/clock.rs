@@ -2,9 +2,7 @@
 //! limits, and an old stamp replayed later gets no more than its own
 //! timestamps allow.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use rocket::http::{Cookie, Status};
 use rocket::local::blocking::Client;

@@ -2,12 +2,10 @@
 //! against two server instances that share one `secret_key` (the stamp is
 //! the only state, so either instance must serve the session).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use rocket_session_security::SessionSecurity;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -1,8 +1,6 @@
 //! `POST /session-security/ping?idle_for=N`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rocket::http::{Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 use serde_json::json;
