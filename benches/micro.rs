@@ -2,8 +2,8 @@
 //! (it would cost more to build than the crate):
 //!
 //! ```sh
-//! cargo bench --features internals --bench micro
-//! cargo bench --features internals --bench micro -- open   # only names containing "open"
+//! cargo bench --features __internals --bench micro
+//! cargo bench --features __internals --bench micro -- open   # only names containing "open"
 //! ```
 //!
 //! Each benchmark is calibrated to about 20 ms per sample, warmed up, then

@@ -279,8 +279,8 @@ pub use timing::{Profile, Timeouts, TimingError, WCAG_RESPONSE_SECONDS};
 pub use verdict::ExpiryReason;
 
 /// Internals for the crate's own benchmarks and fuzz targets (feature
-/// `internals`); not a public API and not covered by semver.
-#[cfg(feature = "internals")]
+/// `__internals`); not a public API and not covered by semver.
+#[cfg(feature = "__internals")]
 #[doc(hidden)]
 #[allow(missing_docs)]
 pub mod __internals {

@@ -161,7 +161,7 @@ pub struct StampCodec {
 impl StampCodec {
     /// A codec for the cookie `cookie_name`, keyed from Rocket's 512-bit
     /// master key (see the module documentation).
-    #[cfg_attr(not(any(test, feature = "internals")), allow(dead_code))]
+    #[cfg_attr(not(any(test, feature = "__internals")), allow(dead_code))]
     pub fn new(master_key: &cookie::Key, cookie_name: &str) -> Self {
         Self::with_keys(&StampKeys::derive(master_key), cookie_name)
     }
@@ -206,7 +206,7 @@ impl StampCodec {
     /// Seals any plaintext of [`PLAIN_LEN`] bytes (padded with zeros or cut
     /// to it): for the fuzz target that feeds the payload parser, which no
     /// random cookie value reaches past AES-GCM.
-    #[cfg(any(test, feature = "internals"))]
+    #[cfg(any(test, feature = "__internals"))]
     pub fn seal_plaintext(&self, plain: &[u8]) -> String {
         let mut sealed = [0u8; SEALED_LEN];
         let (nonce, rest) = sealed.split_at_mut(NONCE_LEN);
