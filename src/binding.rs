@@ -104,9 +104,10 @@ impl Binder {
     }
 }
 
-/// Equal tags, compared in constant time.
+/// Equal tags, compared in constant time (`subtle`, which keeps the
+/// compiler from turning the comparison into an early exit).
 pub fn ct_eq<const N: usize>(a: &[u8; N], b: &[u8; N]) -> bool {
-    a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a.as_slice(), b.as_slice()).into()
 }
 
 /// The present values with their index.
@@ -159,6 +160,17 @@ pub fn person_tag_of(binder: &Binder, key: &cookie::Key, names: &[String], value
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_are_equal_only_in_every_byte() {
+        let tag = [9u8; 8];
+        assert!(ct_eq(&tag, &[9; 8]));
+        for i in 0..8 {
+            let mut other = tag;
+            other[i] ^= 1;
+            assert!(!ct_eq(&tag, &other), "byte {i}");
+        }
+    }
 
     fn values<'a>(list: &[Option<&'a str>]) -> LoginValues<'a> {
         let mut values = [None; MAX_LOGIN_COOKIES];
