@@ -381,6 +381,9 @@ struct Provenance {
     speculative: bool,
 }
 
+/// The Fetch Metadata headers' common prefix.
+const FETCH_PREFIX: &str = "sec-fetch-";
+
 impl Provenance {
     fn of(headers: &HeaderMap<'_>) -> Provenance {
         let mut seen = Provenance {
@@ -395,11 +398,17 @@ impl Provenance {
         for header in headers.iter() {
             let (name, value) = (header.name().as_str(), header.value());
             let is = |expected: &str| name.eq_ignore_ascii_case(expected);
-            if name.len() > 10 && name.is_char_boundary(10) && name[..10].eq_ignore_ascii_case("sec-fetch-") {
+            // One walk over the headers instead of a get_one per name: the activity check runs on every request.
+            let fetch_field = name
+                .get(..FETCH_PREFIX.len())
+                .filter(|prefix| prefix.eq_ignore_ascii_case(FETCH_PREFIX))
+                .map(|_| &name[FETCH_PREFIX.len()..])
+                .filter(|rest| !rest.is_empty());
+            if let Some(field) = fetch_field {
                 seen.fetch_metadata = true;
                 // A header given twice (no browser does) counts against the session: any other-site value
                 // makes it another site's, and a navigation must be one in every value.
-                match &name[10..] {
+                match field {
                     n if n.eq_ignore_ascii_case("site") => {
                         seen.other_site |=
                             value.eq_ignore_ascii_case("cross-site") || value.eq_ignore_ascii_case("same-site")
