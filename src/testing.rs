@@ -65,7 +65,7 @@
 //!     .cookies();
 //! let res = client.get("/reports").cookies(fresh).dispatch();
 //! let stamp = res.cookies().get("session_security").and_then(|c| testing::read_stamp(client.rocket(), c.value()));
-//! assert_eq!(stamp.map(|s| (s.signed_in_at, s.last_activity)), Some((now - 3600, now)));
+//! assert_eq!(stamp.map(|s| (s.signed_in_at(), s.last_activity())), Some((now - 3600, now)));
 //! ```
 
 use rocket::http::Cookie;
@@ -73,7 +73,49 @@ use rocket::{Orbit, Rocket};
 
 use crate::binding::{LoginValues, MAX_LOGIN_COOKIES};
 use crate::context::{launched, Runtime, Shared};
-pub use crate::stamp::Stamp;
+use crate::stamp::Stamp as Sealed;
+
+/// What a stamp says, for a test to check: read with [`read_stamp`], or
+/// from [`TestSession::stamp`]. A read-only view: the wire format stays the
+/// crate's (it may change in any release).
+///
+/// ```
+/// # use rocket_session_security::{testing, Config, SessionSecurity};
+/// let config = Config { login_cookies: vec!["user".into()], ..Config::default() };
+/// let rocket = rocket::build().attach(SessionSecurity::with_config(config));
+/// let client = rocket::local::blocking::Client::untracked(rocket).unwrap();
+/// let stamp = testing::session(client.rocket()).private_login_cookie("user", "7").signed_in_at(100).stamp();
+/// assert_eq!((stamp.signed_in_at(), stamp.last_activity()), (100, 100));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp(Sealed);
+
+impl Stamp {
+    /// When the person signed in (Unix seconds).
+    pub fn signed_in_at(&self) -> i64 {
+        self.0.signed_in_at
+    }
+
+    /// The most recent activity the server had seen when it sealed this.
+    pub fn last_activity(&self) -> i64 {
+        self.0.last_activity
+    }
+
+    /// The session's id: what a revocation of it names.
+    pub fn session_id(&self) -> crate::SessionId {
+        crate::SessionId::from_u64(self.0.session_id)
+    }
+
+    /// The session's own timing, chosen at sign-in.
+    pub fn timeouts(&self) -> crate::Timeouts {
+        self.0.timeouts
+    }
+
+    /// Whether two stamps are bound to the same person (their person tags agree).
+    pub fn same_person_as(&self, other: &Stamp) -> bool {
+        self.0.person_tag == other.0.person_tag
+    }
+}
 
 /// A session for a test request: login cookies and a stamp bound to them.
 /// Start one with [`session`].
@@ -169,6 +211,10 @@ impl TestSession<'_> {
 
     /// The stamp this session's cookies carry.
     pub fn stamp(&self) -> Stamp {
+        Stamp(self.sealed())
+    }
+
+    fn sealed(&self) -> Sealed {
         let names = &self.shared.config.login_cookies;
         for cookie in &self.login {
             assert!(
@@ -189,7 +235,7 @@ impl TestSession<'_> {
             }
         }
         let binder = &self.runtime.binder;
-        Stamp {
+        Sealed {
             signed_in_at: self.signed_in_at,
             last_activity: self.last_activity.unwrap_or(self.signed_in_at),
             login_tag: binder.login_tag(&values),
@@ -218,7 +264,7 @@ impl TestSession<'_> {
 
     /// The login cookies and the stamp, for `LocalRequest::cookies`.
     pub fn cookies(self) -> Vec<Cookie<'static>> {
-        let stamp = self.runtime.codec.seal(self.stamp());
+        let stamp = self.runtime.codec.seal(self.sealed());
         let mut cookies = self.login;
         cookies.push(Cookie::new(self.shared.config.cookie_name.clone(), stamp));
         cookies
@@ -235,5 +281,5 @@ impl TestSession<'_> {
 /// ```
 pub fn read_stamp(rocket: &Rocket<Orbit>, cookie_value: &str) -> Option<Stamp> {
     let (_, runtime) = launched(rocket)?;
-    runtime.codec.open(cookie_value).ok()
+    runtime.codec.open(cookie_value).ok().map(Stamp)
 }

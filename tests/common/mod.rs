@@ -61,14 +61,14 @@ pub fn signed_in(extra: Vec<(&str, Value)>) -> (Client, ManualClock) {
 pub fn stamp_of(client: &Client, res: &LocalResponse<'_>) -> Option<(i64, i64)> {
     let cookie = res.cookies().get(STAMP)?;
     let stamp = testing::read_stamp(client.rocket(), cookie.value())?;
-    Some((stamp.signed_in_at, stamp.last_activity))
+    Some((stamp.signed_in_at(), stamp.last_activity()))
 }
 
 /// The stamp the client now holds.
 pub fn held_stamp(client: &Client) -> Option<(i64, i64)> {
     let jar = client.cookies();
     let stamp = testing::read_stamp(client.rocket(), jar.get(STAMP)?.value())?;
-    Some((stamp.signed_in_at, stamp.last_activity))
+    Some((stamp.signed_in_at(), stamp.last_activity()))
 }
 
 /// Every `Set-Cookie` header of a response.

@@ -334,7 +334,8 @@ fn the_testing_helper_binds_its_stamp_and_refuses_to_make_a_misleading_one() {
     // Another person's login cookie with that stamp: not a session.
     let stamp = testing::session(client.rocket()).private_login_cookie("user", "alice").signed_in_at(START).stamp();
     let other = testing::session(client.rocket()).private_login_cookie("user", "bob").signed_in_at(START).stamp();
-    assert_ne!(stamp.person_tag, other.person_tag);
+    assert!(!stamp.same_person_as(&other));
+    assert!(stamp.same_person_as(&stamp));
     let forgot_login =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| testing::session(client.rocket()).cookies()));
     assert!(forgot_login.is_err(), "a stamp without login cookies would read as anonymous");

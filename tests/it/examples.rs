@@ -491,7 +491,7 @@ fn per_role_security_page_asks_for_a_recent_sign_in_and_the_same_person_renews()
     let (client, clock) = signed_in(per_role::rocket_with, "alice");
     let session_id = || {
         let value = client.cookies().get(STAMP).map(|c| c.value().to_string()).unwrap_or_default();
-        rocket_session_security::testing::read_stamp(client.rocket(), &value).map(|s| s.session_id)
+        rocket_session_security::testing::read_stamp(client.rocket(), &value).map(|s| s.session_id())
     };
     let first = session_id().expect("a stamp");
     clock.advance(299);

@@ -380,7 +380,7 @@ fn sign_in_with_refuses_a_timing_that_breaks_a_rule_and_signs_nobody_in() {
     let res = client.post("/login/1/5/60").dispatch();
     assert_eq!(res.status(), Status::Ok);
     let stamp = res.cookies().get(STAMP).map(|c| c.value().to_string()).unwrap_or_default();
-    let sealed = rocket_session_security::testing::read_stamp(client.rocket(), &stamp).map(|s| s.timeouts);
+    let sealed = rocket_session_security::testing::read_stamp(client.rocket(), &stamp).map(|s| s.timeouts());
     assert_eq!(sealed, Some(Timeouts { warn_after: 1, expire_after: 5, absolute_timeout: 60 }));
 
     // With WCAG 2.2.1 checked and a profile: both are refused at sign-in, citing them.
@@ -406,7 +406,7 @@ fn sign_in_with_refuses_a_timing_that_breaks_a_rule_and_signs_nobody_in() {
 fn the_same_person_signing_in_again_renews_and_without_login_cookies_nobody_is_told_apart() {
     let session_id = |client: &Client| {
         let value = client.cookies().get(STAMP).map(|c| c.value().to_string()).unwrap_or_default();
-        rocket_session_security::testing::read_stamp(client.rocket(), &value).map(|s| s.session_id)
+        rocket_session_security::testing::read_stamp(client.rocket(), &value).map(|s| s.session_id())
     };
     let clock = ManualClock::new(START);
     let bound = Client::tracked(app(SessionSecurity::with_config(config()).clock(clock.clone()))).expect("launches");

@@ -453,14 +453,14 @@ fn the_timing_is_sealed_at_sign_in_and_every_route_and_the_ping_state_it() {
     let (client, _clock) = demo_with(vec![]);
     drop(sign_in_as(&client, "admin-ann", "/"));
     let admin = Timeouts { warn_after: 1, expire_after: 5, absolute_timeout: 43_200 };
-    assert_eq!(held(&client).timeouts, admin);
+    assert_eq!(held(&client).timeouts(), admin);
     let answer = body_json(client.post("/session-security/ping?idle_for=0").dispatch());
     assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(1), Some(5)));
     let page = client.get("/").dispatch().text();
     assert!(page.contains("data-warn-after=\"1\"") && page.contains("data-expire-after=\"5\""), "{page}");
     // Everyone else: the configured timing.
     let (client, _clock) = signed_in(vec![]);
-    assert_eq!(held(&client).timeouts, Timeouts { warn_after: 5, expire_after: 10, absolute_timeout: 43_200 });
+    assert_eq!(held(&client).timeouts(), Timeouts { warn_after: 5, expire_after: 10, absolute_timeout: 43_200 });
     let answer = body_json(client.post("/session-security/ping?idle_for=0").dispatch());
     assert_eq!((answer["warn_after"].as_u64(), answer["expire_after"].as_u64()), (Some(5), Some(10)));
 }
@@ -475,7 +475,7 @@ fn no_route_revives_or_bypasses_the_sessions_own_timing() {
     clock.advance(4);
     // Another route, unguarded, is activity of the person: it does not lengthen the limit.
     assert_eq!(client.get("/public").dispatch().status(), Status::Ok);
-    assert_eq!(held(&client).timeouts.expire_after, 5, "still the admin's timing");
+    assert_eq!(held(&client).timeouts().expire_after, 5, "still the admin's timing");
     clock.advance(5);
     // Idle 5 s ≥ 5 s: over on every route and the ping, whatever was requested before.
     let copy: Vec<Cookie<'static>> = client.cookies().iter().map(|c| c.clone().into_owned()).collect();
@@ -521,7 +521,7 @@ fn sensitive_pages_ask_for_a_recent_sign_in_without_ending_the_session() {
     assert_eq!(removed(&res), Vec::<String>::new(), "the session stays");
     drop(res);
     // Not activity: the refused request did not move the last activity.
-    assert_eq!(held(&client).last_activity, START + 18);
+    assert_eq!(held(&client).last_activity(), START + 18);
     let res = client.get("/sensitive").dispatch();
     let flash = set_cookies_named(&res, "_flash");
     assert!(flash.len() == 1 && flash[0].contains("session_security%3Areauthenticate"), "{flash:?}");
@@ -555,8 +555,8 @@ fn signing_in_again_as_the_same_person_renews_the_session() {
     assert_eq!(removed(&res), Vec::<String>::new());
     drop(res);
     let after = held(&client);
-    assert_eq!(after.session_id, before.session_id, "the same session");
-    assert_eq!((after.signed_in_at, after.last_activity), (START + 25, START + 25), "both timers restart");
+    assert_eq!(after.session_id(), before.session_id(), "the same session");
+    assert_eq!((after.signed_in_at(), after.last_activity()), (START + 25, START + 25), "both timers restart");
     // The sessions list holds the one session, with its renewed sign-in.
     let list = body_json(client.get("/api/sessions").dispatch());
     let list = list.as_array().expect("a list");
@@ -579,10 +579,10 @@ fn signing_in_again_as_the_same_person_renews_the_session() {
 fn someone_else_signing_in_starts_a_new_session_and_ends_the_old_one() {
     let (client, clock) = signed_in(vec![]);
     let alice: Vec<Cookie<'static>> = client.cookies().iter().map(|c| c.clone().into_owned()).collect();
-    let first = held(&client).session_id;
+    let first = held(&client).session_id();
     clock.advance(2);
     drop(sign_in_as(&client, "bob", "/"));
-    assert_ne!(held(&client).session_id, first);
+    assert_ne!(held(&client).session_id(), first);
     assert!(client.get("/").dispatch().text().contains("bob"));
     // Alice's cookies, replayed, are refused: her session ended when bob signed in here.
     let res = client.get("/me").cookies(alice).header(json_header()).dispatch();
