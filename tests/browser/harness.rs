@@ -73,15 +73,25 @@ impl Engine {
         }
     }
 
+    /// Whether the engine, its driver (and for WebKit a display) are installed.
+    pub fn installed(self) -> bool {
+        self.missing().is_none()
+    }
+
+    /// How to install what this engine needs.
+    pub fn install_hint(self) -> &'static str {
+        match self {
+            Engine::Chromium => "apt-get install chromium chromium-driver",
+            Engine::Firefox => "apt-get install firefox-esr; cargo install geckodriver --locked",
+            Engine::WebKit => "apt-get install webkit2gtk-driver xvfb",
+        }
+    }
+
     /// What is missing for this engine, as an install hint; `None` when it can run.
     fn missing(self) -> Option<&'static str> {
         let display = self != Engine::WebKit || on_path("Xvfb").is_some();
-        match (self.driver().is_some() && self.browser().is_some() && display, self) {
-            (true, _) => None,
-            (false, Engine::Chromium) => Some("apt-get install chromium chromium-driver"),
-            (false, Engine::Firefox) => Some("apt-get install firefox-esr; cargo install geckodriver --locked"),
-            (false, Engine::WebKit) => Some("apt-get install webkit2gtk-driver xvfb"),
-        }
+        let ready = self.driver().is_some() && self.browser().is_some() && display;
+        (!ready).then(|| self.install_hint())
     }
 
     /// `true` when this engine's scenarios can run. Without the engine they

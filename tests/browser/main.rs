@@ -24,28 +24,66 @@ static SERIAL: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 /// The longest a scenario may take, waiting for a turn included.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// Every scenario, as one test per engine: `chromium::name`, `firefox::name`, `webkit::name`.
+/// A scenario's future, boxed.
+type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = TestResult>>>;
+type ScenarioFn = fn(Engine) -> Pending;
+
+/// Every scenario, run as one test per engine: `chromium::name`,
+/// `firefox::name`, `webkit::name`. A custom runner (libtest-mimic, with
+/// `cargo test`'s arguments) so that an engine that is not installed is
+/// reported as *ignored*, never as passed; under `CI` its tests run and fail.
 macro_rules! in_every_engine {
     ($($scenario:ident),* $(,)?) => {
-        in_every_engine!(@engine chromium, Chromium, $($scenario),*);
-        in_every_engine!(@engine firefox, Firefox, $($scenario),*);
-        in_every_engine!(@engine webkit, WebKit, $($scenario),*);
+        const SCENARIOS: &[(&str, ScenarioFn)] = &[$((stringify!($scenario), |engine| Box::pin($scenario(engine)))),*];
     };
-    (@engine $module:ident, $engine:ident, $($scenario:ident),*) => {
-        mod $module {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() -> crate::harness::TestResult {
-                    // A driver that stops answering fails the test instead of hanging the run.
-                    let scenario = crate::$scenario(crate::harness::Engine::$engine);
-                    match tokio::time::timeout(crate::SCENARIO_TIMEOUT, scenario).await {
-                        Ok(result) => result,
-                        Err(_) => Err(format!("{} did not finish within {:?}", stringify!($scenario), crate::SCENARIO_TIMEOUT).into()),
-                    }
-                }
-            )*
+}
+
+fn main() -> std::process::ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
+    let under_ci = std::env::var_os("CI").is_some();
+    let engines = [Engine::Chromium, Engine::Firefox, Engine::WebKit];
+    for engine in engines.into_iter().filter(|e| !under_ci && !e.installed()) {
+        println!("SKIPPED: the {} browser tests, reported as ignored ({})", engine.name(), engine.install_hint());
+    }
+    let nginx = common::proxy::installed();
+    if !under_ci && !nginx {
+        println!("SKIPPED: the browser tests through nginx, reported as ignored (apt-get install nginx-light openssl)");
+    }
+    let trial = |name: String, runnable: bool, scenario: Box<dyn FnOnce() -> Pending + Send>| {
+        libtest_mimic::Trial::test(name, move || run(scenario())).with_ignored_flag(!under_ci && !runnable)
+    };
+    let mut trials = Vec::new();
+    for engine in engines {
+        for &(name, scenario) in SCENARIOS {
+            let factory = Box::new(move || scenario(engine));
+            trials.push(trial(format!("{}::{name}", engine.name()), engine.installed(), factory));
         }
-    };
+        let name = format!("through_nginx::{}_refused_pings_are_shown", engine.name());
+        let factory =
+            Box::new(move || -> Pending { Box::pin(a_refused_ping_is_shown_never_taken_for_the_servers_word(engine)) });
+        trials.push(trial(name, engine.installed() && nginx, factory));
+    }
+    for &(name, engine, tls) in BEHIND_NGINX {
+        let factory = Box::new(move || -> Pending { Box::pin(stay_signed_in_behind_nginx(engine, tls)) });
+        trials.push(trial(format!("through_nginx::{name}"), engine.installed() && nginx, factory));
+    }
+    trials.push(libtest_mimic::Trial::test("counter_parsing", || {
+        counter_parsing();
+        Ok(())
+    }));
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// One scenario on a runtime of its own (as `#[tokio::test]` gave it); a
+/// driver that stops answering fails the test instead of hanging the run.
+fn run(scenario: Pending) -> Result<(), libtest_mimic::Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        match tokio::time::timeout(SCENARIO_TIMEOUT, scenario).await {
+            Ok(result) => result.map_err(|e| e.to_string().into()),
+            Err(_) => Err(format!("did not finish within {SCENARIO_TIMEOUT:?}").into()),
+        }
+    })
 }
 
 in_every_engine!(
@@ -135,54 +173,18 @@ async fn a_revoked_session_leaves_every_tab_at_its_next_ping(engine: Engine) -> 
     Ok(())
 }
 
-/// Behind nginx, as deployed (the proxy set-ups of `common::proxy`): the
-/// whole warning → "Stay signed in" → still signed in after the first
-/// expire_after flow, then a script-driven expiry whose login page says why.
-/// Chromium and Firefox through a bare proxy_pass and through TLS
-/// termination; WebKitGTK through the bare proxy_pass.
-mod through_nginx {
-    use crate::harness::Engine;
-
-    macro_rules! behind_nginx {
-        ($($name:ident: $engine:ident, $tls:expr;)*) => {$(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() -> crate::harness::TestResult {
-                let scenario = crate::stay_signed_in_behind_nginx(Engine::$engine, $tls);
-                match tokio::time::timeout(crate::SCENARIO_TIMEOUT, scenario).await {
-                    Ok(result) => result,
-                    Err(_) => Err(format!("{} did not finish within {:?}", stringify!($name), crate::SCENARIO_TIMEOUT).into()),
-                }
-            }
-        )*};
-    }
-
-    macro_rules! refused_behind_nginx {
-        ($($name:ident: $engine:ident;)*) => {$(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() -> crate::harness::TestResult {
-                let scenario = crate::a_refused_ping_is_shown_never_taken_for_the_servers_word(Engine::$engine);
-                match tokio::time::timeout(crate::SCENARIO_TIMEOUT, scenario).await {
-                    Ok(result) => result,
-                    Err(_) => Err(format!("{} did not finish within {:?}", stringify!($name), crate::SCENARIO_TIMEOUT).into()),
-                }
-            }
-        )*};
-    }
-
-    refused_behind_nginx! {
-        chromium_refused_pings_are_shown: Chromium;
-        firefox_refused_pings_are_shown: Firefox;
-        webkit_refused_pings_are_shown: WebKit;
-    }
-
-    behind_nginx! {
-        chromium_bare_proxy_pass: Chromium, false;
-        chromium_tls_termination: Chromium, true;
-        firefox_bare_proxy_pass: Firefox, false;
-        firefox_tls_termination: Firefox, true;
-        webkit_bare_proxy_pass: WebKit, false;
-    }
-}
+// Behind nginx, as deployed (the proxy set-ups of `common::proxy`): the
+// whole warning → "Stay signed in" → still signed in after the first
+// expire_after flow, then a script-driven expiry whose login page says why.
+// Chromium and Firefox through a bare proxy_pass and through TLS
+// termination; WebKitGTK through the bare proxy_pass.
+const BEHIND_NGINX: &[(&str, Engine, bool)] = &[
+    ("chromium_bare_proxy_pass", Engine::Chromium, false),
+    ("chromium_tls_termination", Engine::Chromium, true),
+    ("firefox_bare_proxy_pass", Engine::Firefox, false),
+    ("firefox_tls_termination", Engine::Firefox, true),
+    ("webkit_bare_proxy_pass", Engine::WebKit, false),
+];
 
 async fn stay_signed_in_behind_nginx(engine: Engine, tls: bool) -> TestResult {
     use common::proxy::{self, Nginx, Setup};
@@ -599,7 +601,6 @@ async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab(engine: Engi
     Ok(())
 }
 
-#[test]
 fn counter_parsing() {
     assert_eq!(leading_number("7 seconds"), Some(7));
     assert_eq!(leading_number(" 12 秒"), Some(12));

@@ -135,8 +135,17 @@ impl Certificates {
 
 /// Whether nginx and openssl are installed. Without them the proxy tests
 /// are skipped with a `SKIPPED:` line, except under `CI`, where they fail.
+/// Whether nginx and openssl are there (no message either way).
+pub fn installed() -> bool {
+    missing().is_empty()
+}
+
+fn missing() -> Vec<&'static str> {
+    ["nginx", "openssl"].into_iter().filter(|p| which(p).is_none()).collect()
+}
+
 pub fn available() -> bool {
-    let missing: Vec<&str> = ["nginx", "openssl"].into_iter().filter(|p| which(p).is_none()).collect();
+    let missing = missing();
     if missing.is_empty() {
         return true;
     }
