@@ -59,13 +59,8 @@ pub type LoginTag = [u8; LOGIN_TAG_BYTES];
 pub type PersonTag = [u8; PERSON_TAG_BYTES];
 
 /// What the stamp cookie holds: times in whole Unix seconds (UTC), and what
-/// binds it to the sign-in it was made for.
-///
-/// ```
-/// use rocket_session_security::testing::Stamp;
-/// let stamp = Stamp { signed_in_at: 1_800_000_000, last_activity: 1_800_000_042, ..Stamp::default() };
-/// assert_eq!(stamp.last_activity - stamp.signed_in_at, 42);
-/// ```
+/// binds it to the sign-in it was made for. Crate-private: apps' tests read
+/// one through the getters of [`crate::testing::Stamp`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stamp {
     /// When the person signed in.
