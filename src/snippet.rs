@@ -64,6 +64,10 @@ pub struct Snippet {
     stay: &'static str,
     sign_out: &'static str,
     unreached: &'static str,
+    sign_out_failed: &'static str,
+    /// The app's CSRF form field and token, posted with the logout request.
+    csrf_field: Option<String>,
+    csrf_token: Option<String>,
     cover_title: &'static str,
     cover_message: &'static str,
     cover_link: &'static str,
@@ -94,6 +98,9 @@ impl Snippet {
             stay: t.stay,
             sign_out: t.sign_out,
             unreached: t.unreached,
+            sign_out_failed: t.sign_out_failed,
+            csrf_field: None,
+            csrf_token: None,
             cover_title: t.cover_title,
             cover_message: t.cover_message,
             cover_link: t.cover_link,
@@ -102,6 +109,36 @@ impl Snippet {
 }
 
 impl Snippet {
+    /// Has "Sign out now" (and `window.sessionSecurity.signOut()`) send the
+    /// app's CSRF token with the logout request, as the form field `field`:
+    /// the name and value the app's own logout form carries, which its logout
+    /// handler checks. Without it the script posts an empty form, which such
+    /// a handler refuses: then the warning says that signing out did not work
+    /// and every tab stays signed in (the other tabs are told only once the
+    /// server took the sign-out). An empty `field` sends no token.
+    ///
+    /// ```
+    /// # #[macro_use] extern crate rocket;
+    /// use rocket::http::CookieJar;
+    /// use rocket::response::content::RawHtml;
+    /// use rocket_session_security::ActiveSession;
+    ///
+    /// #[get("/")]
+    /// fn index(session: ActiveSession, jar: &CookieJar<'_>) -> RawHtml<String> {
+    ///     // The app's own per-session token, the one its logout handler checks.
+    ///     let token = jar.get_private("csrf").map(|c| c.value().to_string()).unwrap_or_default();
+    ///     let snippet = session.snippet().logout_csrf_token("csrf_token", token);
+    ///     RawHtml(format!("<!doctype html><title>Home</title><p>Hello</p>{snippet}"))
+    /// }
+    /// ```
+    #[must_use]
+    pub fn logout_csrf_token(mut self, field: impl Into<String>, token: impl Into<String>) -> Snippet {
+        let field = field.into();
+        (self.csrf_field, self.csrf_token) =
+            if field.is_empty() { (None, None) } else { (Some(field), Some(token.into())) };
+        self
+    }
+
     /// Only the `<script>` tag, with every setting in its `data-*`
     /// attributes: for single-page apps that show their own warning through
     /// the script's JS API (`window.sessionSecurity`, `session-security:*`
@@ -135,6 +172,10 @@ impl Snippet {
         ] {
             tag.push_str(&attribute(name, &value));
         }
+        if let (Some(field), Some(token)) = (&self.csrf_field, &self.csrf_token) {
+            tag.push_str(&attribute("csrf-field", field));
+            tag.push_str(&attribute("csrf-token", token));
+        }
         tag.push_str("></script>");
         tag
     }
@@ -156,6 +197,7 @@ impl Snippet {
                 "    <h2 id=\"session_security_title\">{title}</h2>\n",
                 "    <p id=\"session_security_message\">{message} {time_left} <span id=\"session_security_counter\"></span></p>\n",
                 "    <p id=\"session_security_unreached\" hidden>{unreached}</p>\n",
+                "    <p id=\"session_security_signout_failed\" hidden>{sign_out_failed}</p>\n",
                 "    <div class=\"session_security_actions\">\n",
                 "      <button type=\"button\" id=\"session_security_stay\">{stay}</button>\n",
                 "      <button type=\"button\" id=\"session_security_signout\">{sign_out}</button>\n",
@@ -176,6 +218,7 @@ impl Snippet {
             stay = e(self.stay),
             sign_out = e(self.sign_out),
             unreached = e(self.unreached),
+            sign_out_failed = e(self.sign_out_failed),
             cover_title = e(self.cover_title),
             cover_message = e(self.cover_message),
             login_url = e(&self.login_url),
@@ -293,7 +336,7 @@ mod tests {
         ] {
             assert!(html.contains(needle), "missing {needle} in {html}");
         }
-        assert!(html.find("session_security_stay") < html.find("session_security_signout"));
+        assert!(html.find("id=\"session_security_stay\"") < html.find("id=\"session_security_signout\""));
         assert!(!html.contains("style="), "{html}");
         assert!(!html.contains("<script>") && !html.contains("onclick"), "{html}");
         let script_tags = html.matches("<script").count();
@@ -311,6 +354,19 @@ mod tests {
         assert!(tag.ends_with("></script>"), "{tag}");
         assert!(!tag.contains("session_security_warning") && !tag.contains("<link"), "{tag}");
         assert!(snippet.to_string().contains(&tag), "the full snippet embeds the same tag");
+    }
+
+    #[test]
+    fn the_logout_csrf_token_goes_into_the_script_tag_escaped() {
+        let plain = Snippet::new(&Config::default(), Config::default().timeouts(), Language::English, String::new());
+        assert!(!plain.script_tag().contains("data-csrf"), "none unless the app gives one");
+        let tag = plain.clone().logout_csrf_token("csrf_token", "a\"b<c>&d").script_tag();
+        assert!(tag.contains(" data-csrf-field=\"csrf_token\" data-csrf-token=\"a&quot;b&lt;c&gt;&amp;d\""), "{tag}");
+        assert!(!plain.logout_csrf_token("", "t").script_tag().contains("data-csrf"), "an empty field name sends none");
+        let html = snippet(&Config::default(), Language::English);
+        assert!(
+            html.contains("<p id=\"session_security_signout_failed\" hidden>Signing out did not work. Try again.</p>")
+        );
     }
 
     #[test]
@@ -347,8 +403,12 @@ mod tests {
             tera.set_escape_fn(escape_html);
             let tricky = Config { login_url: "/login?a=\"<b>&c='d'".into(), ..Config::default() };
             for config in [Config::default(), tricky] {
-                for &language in Language::ALL {
-                    let snippet = Snippet::new(&config, config.timeouts(), language, "p-1_x".into());
+                for (&language, csrf) in Language::ALL.iter().zip([None, Some(("csrf", "t\"<&>"))].into_iter().cycle())
+                {
+                    let mut snippet = Snippet::new(&config, config.timeouts(), language, "p-1_x".into());
+                    if let Some((field, token)) = csrf {
+                        snippet = snippet.logout_csrf_token(field, token);
+                    }
                     let mut context = Context::new();
                     context.insert("session_security", &snippet);
                     let from_tera = tera.render(SNIPPET_TEMPLATE, &context).expect("renders");

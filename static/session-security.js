@@ -65,7 +65,10 @@
 // For the page's own code (single-page apps):
 //   window.sessionSecurity.activity()  count activity now (e.g. while media plays)
 //   window.sessionSecurity.extend()    ask the server to extend; a Promise of true while signed in
-//   window.sessionSecurity.signOut()   sign out every tab through the logout URL
+//   window.sessionSecurity.signOut()   sign out every tab through the logout URL (a request in
+//                                      the background, with the app's CSRF token if the snippet
+//                                      has one; the tabs are told once the server took it); a
+//                                      Promise of true once signed out, false if refused
 //   window.sessionSecurity.expired(reason)  the server said the session is over (e.g. an API
 //                                      call got the crate's JSON 401; reason 'idle', 'absolute',
 //                                      'signed-out', else 'invalid'): every tab ends as on expiry
@@ -82,7 +85,10 @@
 //     (someone else signed in); a tab that ends because another did gives the same reason),
 //   'session-security:unreachable' (a ping failed, in whichever tab; detail {reason: 'refused' |
 //     'failed' | 'timeout', status}; the console warns once per run of failures),
-//   'session-security:reachable' (a ping got an answer again after failures).
+//   'session-security:reachable' (a ping got an answer again after failures),
+//   'session-security:signout-failed' (the logout URL refused the sign-out or could not be
+//     reached; detail.status, 0 without an HTTP answer; #session_security_signout_failed shows
+//     in the warning).
 //   The crate's dialog shows #session_security_unreached while the warning stands because the
 //   person's activity did not reach the server (it counts down to the server's deadline).
 //   Once the session is over, and while a page is checked with the server (restored from the
@@ -205,24 +211,14 @@
     // ahead of this tab's clock is ignored: it would hold off the deadlines (as fresh activity)
     // or sign out tabs that have not even started.
     function adopt(other) {
-      if (!other) {
-        return
-      }
       const time = now()
-      const usable = key => {
-        const value = Number(other[key])
-        if (!Number.isFinite(value) || value > time + FUTURE_TOLERANCE_MS) {
-          return null
-        }
-        return Math.min(value, time)
-      }
-      const newer = (current, key) => {
-        const value = usable(key)
-        return value !== null && value > current ? value : current
+      // The time at key, or -Infinity: none, junk, or too far ahead.
+      const at = key => {
+        const value = Number(other?.[key])
+        return value <= time + FUTURE_TOLERANCE_MS ? Math.min(value, time) : -Infinity
       }
       // The timeouts and the failures come with the newest ping; only a sane pair is taken.
-      const answeredAt = usable('lastAnswer')
-      if (answeredAt !== null && answeredAt > lastAnswer) {
+      if (at('lastAnswer') > lastAnswer) {
         failures = other.failures > 0 ? Number(other.failures) : 0
         failure = other.failure
         if (other.warnAfterMs > 0 && other.expireAfterMs > other.warnAfterMs) {
@@ -231,19 +227,22 @@
         }
       }
       // Why it ended comes with the newest sign-out.
-      const endedAt = usable('signedOutAt')
-      if (endedAt !== null && endedAt > signedOutAt) {
-        signedOutAt = endedAt
+      if (at('signedOutAt') > signedOutAt) {
+        signedOutAt = at('signedOutAt')
         reason = knownReason(other.reason)
       }
-      lastActivity = newer(lastActivity, 'lastActivity')
-      serverActivity = newer(serverActivity, 'serverActivity')
-      lastAnswer = newer(lastAnswer, 'lastAnswer')
-      const otherPersonAt = usable('personAt')
-      if (otherPersonAt !== null && otherPersonAt > personAt && typeof other.person === 'string') {
+      lastActivity = Math.max(lastActivity, at('lastActivity'))
+      serverActivity = Math.max(serverActivity, at('serverActivity'))
+      lastAnswer = Math.max(lastAnswer, at('lastAnswer'))
+      if (at('personAt') > personAt && typeof other.person === 'string') {
         person = other.person
-        personAt = otherPersonAt
+        personAt = at('personAt')
       }
+    }
+
+    // The shared state as stored: a frozen or throttled tab misses messages.
+    function readShared() {
+      adopt(env.load())
     }
 
     function arm() {
@@ -314,7 +313,7 @@
       if (failures && lastAnswer > toldAt) {
         if (!told) {
           // e.g. {reason: 'refused', status: 403, error: 'cross-site request: ...'}
-          console.warn('session-security: ping not answered, retrying:', failure)
+          console.warn('session-security: ping failed', failure)
         }
         told = true
         toldAt = lastAnswer
@@ -327,17 +326,17 @@
 
     // The timer. The shared state is read first: a frozen or throttled tab misses messages.
     function check() {
-      adopt(env.load())
+      readShared()
       update(false)
       if (!signedOut && pingsInFlight === 0 && now() >= nextCheckAt() + followerLag()) {
-        ping(idleSeconds())
+        ping()
       }
     }
 
     // Asks the server. A ping that does not settle within PING_TIMEOUT_MS is aborted and
     // counts as a failure: without this, a hung request would stop every timer (none re-arms
     // while a ping is out) and could leave a page veiled for ever.
-    function ping(idleFor) {
+    function ping() {
       clearTimeout(timer)
       timer = null
       pingsInFlight += 1
@@ -346,7 +345,7 @@
       // Cookies go with it (credentials: 'same-origin' is fetch's default) and a POST answer
       // is never taken from a cache.
       const options = {method: 'POST', headers: {Accept: 'application/json'}, signal: controller.signal}
-      return env.fetch(config.pingUrl + '?idle_for=' + idleFor, options)
+      return env.fetch(config.pingUrl + '?idle_for=' + idleSeconds(), options)
         .then(readAnswer)
         .catch(() => ({reason: 'failed', status: 0}))
         .then(answer => {
@@ -379,7 +378,7 @@
 
     function settle(answer) {
       pingsInFlight -= 1
-      adopt(env.load())
+      readShared()
       const time = now()
       const active = answer.state === 'active'
       if (active) {
@@ -494,7 +493,7 @@
         timer = setTimeout(revive, wait)
       } else {
         lastRevive = now()
-        ping(idleSeconds())
+        ping()
       }
     }
 
@@ -510,7 +509,7 @@
       if (!veiled) {
         activeNow()
       }
-      return (ask ? ping(idleSeconds()) : Promise.resolve()).then(() => !signedOut)
+      return (ask ? ping() : Promise.resolve()).then(() => !signedOut)
     }
 
     function activeNow() {
@@ -539,7 +538,7 @@
       if (veiled) {
         return
       }
-      adopt(env.load())
+      readShared()
       if (signedOut) {
         revive()
         return
@@ -556,13 +555,13 @@
     function hideUntilAnswered() {
       veiled = true
       ui.veil(true)
-      ping(idleSeconds())
+      ping()
     }
 
     // Restored from the back/forward cache: shown again only once the server says active.
     // Left signed out, the page is loaded anew, so the server decides what it shows.
     function restore() {
-      adopt(env.load())
+      readShared()
       if (signedOut && !covered) {
         ui.reload()
       } else if (signedOut) {
@@ -711,6 +710,8 @@
   const announcer = byId('announcer') || doc.createElement('p')
   // "Your request did not reach the server": shown in the warning while pings fail.
   const unreachedText = byId('unreached') || doc.createElement('p')
+  // "Signing out did not work": shown in the warning when the logout request was refused.
+  const signOutFailedText = byId('signout_failed') || doc.createElement('p')
 
   // localStorage may be missing, full or hold junk: then tabs share less, nothing breaks.
   function readStore(key) {
@@ -756,6 +757,8 @@
   // The tab navigates away on purpose: no beforeunload prompt.
   let leaving = false
   let lastInputAt = -Infinity
+  // The logout request in flight ("Sign out now" pressed twice asks once).
+  let signingOut = null
 
   function secondsLeft() {
     return Math.max(0, Math.ceil((deadline - now()) / 1000))
@@ -822,6 +825,7 @@
         dialogOpen = dialog.isConnected
         focusedBefore = doc.activeElement
         dialog.hidden = false
+        signOutFailedText.hidden = true
         stay?.focus()
         // Not announced on opening: the alert dialog is read out as it takes focus.
         secondsShown = secondsLeft()
@@ -898,8 +902,8 @@
       try {
         return callback(...args)
       } catch (error) {
+        // (undefined: not the expire callback's true.)
         console.warn('session-security:', error)
-        return false
       }
     }
   }
@@ -937,7 +941,10 @@
     setTimeout(runLease, LEASE_RENEW_MS)
   }
   function startLease() {
-    lease = Lease({read: () => readStore('leader'), write: value => writeStore('leader', value)}, String(Math.random()), Date.now)
+    // randomUUID exists only in secure contexts (not on a plain-HTTP intranet host); a
+    // random number is as good an id there (JSON keeps it exactly).
+    const id = crypto.randomUUID?.() ?? Math.random()
+    lease = Lease({read: () => readStore('leader'), write: value => writeStore('leader', value)}, id, Date.now)
     runLease()
   }
   if (navigator.locks) {
@@ -950,18 +957,36 @@
     startLease()
   }
 
+  // Signs out through the app's logout URL, in the background: a POST carries the app's CSRF
+  // token when the snippet has one (data-csrf-field, data-csrf-token). Only once the server
+  // took it (2xx, or a redirect: not followed, so that the login page's flash message is left
+  // for the page itself) are the other tabs told, and this one leaves for the login page.
+  // Refused or unreachable: every tab stays as it is, the warning says so, and the page hears
+  // 'session-security:signout-failed' (detail.status, 0 without an HTTP answer).
+  // A Promise of true once signed out.
   function signOut() {
-    leaving = true
-    core.signOut()
-    endPage('signed-out')
-    if (/^post$/i.test(config.logoutMethod)) {
-      const form = doc.body.appendChild(doc.createElement('form'))
-      form.method = 'post'
-      form.action = config.logoutUrl
-      form.submit()
-    } else {
-      location.assign(config.logoutUrl)
+    const body = new URLSearchParams()
+    if (config.csrfField) {
+      body.set(config.csrfField, config.csrfToken)
     }
+    // (logoutMethod: 'get' or 'post'; a GET has no body.)
+    return (signingOut ??= fetch(config.logoutUrl, {method: config.logoutMethod, body: config.logoutMethod === 'post' ? body : null, redirect: 'manual'})
+      .then(response => {
+        if (!response.ok && response.type !== 'opaqueredirect') {
+          throw response
+        }
+        core.signOut()
+        endPage('signed-out')
+        goToLogin(config.loginUrl, 0)
+        return true
+      })
+      .catch(failed => {
+        signingOut = null
+        signOutFailedText.hidden = false
+        announcer.textContent = signOutFailedText.textContent
+        emit('signout-failed', {status: failed.status | 0})
+        return false
+      }))
   }
 
   // A Response is read through a clone, so the page can still read its body.
@@ -980,8 +1005,24 @@
     }
   }
 
-  // Captured, so a page that stops events cannot hide activity.
+  // Focus stays in the dialog while it shows: Tab wraps around its buttons.
+  function keepFocusIn(event) {
+    const buttons = [...dialog.querySelectorAll('button')]
+    if (event.shiftKey) {
+      buttons.reverse()
+    }
+    const focused = doc.activeElement
+    if (buttons[0] && (!dialog.contains(focused) || focused === buttons.at(-1))) {
+      event.preventDefault()
+      buttons[0].focus()
+    }
+  }
+
+  // Captured, so a page that stops events cannot hide activity (nor take Tab out of the dialog).
   function onInput(event) {
+    if (dialogOpen && isTab(event)) {
+      keepFocusIn(event)
+    }
     if (event.isTrusted && /^(wheel|touch|key|pointerdown)/.test(event.type)) {
       lastInputAt = now()
     }
@@ -990,8 +1031,10 @@
       core.noteActivity()
     }
   }
+  // Not marked passive, so that the focus trap can keep Tab: browsers treat wheel and touch
+  // listeners on the document as passive anyway, so scrolling never waits for this one.
   for (const type of ['pointermove', 'pointerdown', 'keydown', 'wheel', 'scroll', 'touchstart', 'input']) {
-    doc.addEventListener(type, onInput, {capture: true, passive: true})
+    doc.addEventListener(type, onInput, true)
   }
 
   // Back to the tab: focus, or shown again.
@@ -1015,21 +1058,6 @@
     }
   })
 
-  // Focus stays in the dialog while it shows: Tab wraps around its buttons.
-  doc.addEventListener('keydown', event => {
-    if (!dialogOpen || !isTab(event)) {
-      return
-    }
-    const buttons = [...dialog.querySelectorAll('button')]
-    if (event.shiftKey) {
-      buttons.reverse()
-    }
-    const focused = doc.activeElement
-    if (buttons.length > 0 && (!dialog.contains(focused) || focused === buttons[buttons.length - 1])) {
-      event.preventDefault()
-      buttons[0].focus()
-    }
-  })
   doc.addEventListener('submit', event => submittedForms.add(event.target), {capture: true})
   if (config.confirmFormDiscard === 'true') {
     window.addEventListener('beforeunload', event => {

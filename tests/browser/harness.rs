@@ -21,6 +21,9 @@ use serde_json::json;
 
 use crate::common::{app, serve, settings};
 
+/// An example app: its fairing and settings in, the app out.
+type AppFn = fn(SessionSecurity, rocket::figment::Figment) -> rocket::Rocket<rocket::Build>;
+
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// A browser engine the scenarios run in, through its WebDriver server.
@@ -126,22 +129,22 @@ pub struct Server {
 impl Server {
     /// The demo with W=5, E=10 and `extra` settings.
     pub async fn start(extra: Vec<(&str, Value)>) -> Server {
-        Server::launch(extra, false).await
+        Server::launch(app::rocket_with, extra, false).await
     }
 
     /// The same, with pages where `navigator.locks` is undefined (a script
     /// the harness puts before the crate's), so the script elects its leader
     /// with the localStorage lease, in a real browser.
     pub async fn start_without_web_locks(extra: Vec<(&str, Value)>) -> Server {
-        Server::launch(extra, true).await
+        Server::launch(app::rocket_with, extra, true).await
     }
 
-    async fn launch(extra: Vec<(&str, Value)>, hide_web_locks: bool) -> Server {
+    async fn launch(app: AppFn, extra: Vec<(&str, Value)>, hide_web_locks: bool) -> Server {
         let pings = Arc::new(AtomicUsize::new(0));
         let csp_reports = Arc::new(AtomicUsize::new(0));
         let (counted_pings, counted_reports) = (pings.clone(), csp_reports.clone());
         let figment = settings(extra).merge(("workers", 2));
-        let rocket = app::rocket_with(SessionSecurity::fairing(), figment)
+        let rocket = app(SessionSecurity::fairing(), figment)
             .attach(rocket::fairing::AdHoc::on_request("count pings", move |req, _| {
                 if req.method() == rocket::http::Method::Post && req.uri().path().ends_with("/ping") {
                     counted_pings.fetch_add(1, Ordering::SeqCst);
@@ -163,7 +166,7 @@ impl Server {
             .attach(rocket::fairing::AdHoc::on_response("no Web Locks", move |_, res| {
                 Box::pin(hide_locks(res, hide_web_locks))
             }))
-            .mount("/", rocket::routes![csp_report, inline_script, no_web_locks]);
+            .mount("/", rocket::routes![csp_report, inline_script, no_web_locks, csrf_page, logout_checking_csrf]);
         let (port, shutdown) = serve(rocket).await;
         Server { base: format!("http://127.0.0.1:{port}"), pings, csp_reports, shutdown }
     }
@@ -227,6 +230,34 @@ fn csp_report(_report: Vec<u8>) {}
 #[rocket::get("/__inline")]
 fn inline_script() -> rocket::response::content::RawHtml<&'static str> {
     rocket::response::content::RawHtml("<!doctype html><p style=\"color:red\">x</p><script>document.title='x'</script>")
+}
+
+/// The token [`logout_checking_csrf`] takes.
+pub const CSRF_TOKEN: &str = "s3cret&token";
+
+/// A protected page whose snippet carries `token` as the CSRF token of the
+/// logout request (as an app with CSRF protection renders it).
+#[rocket::get("/__csrf-page?<token>")]
+fn csrf_page(
+    session: rocket_session_security::ActiveSession,
+    token: &str,
+) -> rocket::response::content::RawHtml<String> {
+    let snippet = session.snippet().logout_csrf_token("csrf_token", token);
+    rocket::response::content::RawHtml(format!("<!doctype html><title>CSRF</title><main><p>Ledger</p></main>{snippet}"))
+}
+
+/// A logout handler with CSRF protection: signs out only with [`CSRF_TOKEN`]
+/// in the form field `csrf_token`, else 403 (configure `logout_url` to it).
+#[rocket::post("/__logout-checking-csrf", data = "<form>")]
+fn logout_checking_csrf(
+    form: rocket::form::Form<std::collections::HashMap<String, String>>,
+    tracker: rocket_session_security::SessionTracker<'_>,
+) -> Result<rocket::response::Redirect, rocket::http::Status> {
+    if form.get("csrf_token").map(String::as_str) != Some(CSRF_TOKEN) {
+        return Err(rocket::http::Status::Forbidden);
+    }
+    tracker.sign_out();
+    Ok(rocket::response::Redirect::to("/login"))
 }
 
 /// One entry of a tab's record.

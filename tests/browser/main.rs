@@ -103,6 +103,7 @@ in_every_engine!(
     another_person_signing_in_discards_the_kept_draft,
     a_revoked_session_leaves_every_tab_at_its_next_ping,
     a_session_signed_in_with_a_short_timing_warns_and_expires_on_it_in_every_tab,
+    sign_out_now_posts_the_apps_csrf_token_and_a_refusal_is_shown,
 );
 
 /// The demo seals half the configured idle limit into an administrator's
@@ -822,6 +823,46 @@ async fn another_person_signing_in_discards_the_kept_draft(engine: Engine) -> Te
     let url = b.client.current_url().await?;
     assert_eq!(url.query(), None, "no way back to alice's page: {url}");
     assert_eq!(count(&b, "form", "cover-hidden").await?, 0, "the cover never lifted for bob");
+    b.quit().await;
+    Ok(())
+}
+
+/// An app whose logout handler checks a CSRF token: "Sign out now" with a
+/// forged token is refused, the warning says so and the session stays; with
+/// the token the page was rendered with it signs out. (That the other tabs
+/// are told only after the server took it: tests/js/page.test.js.)
+async fn sign_out_now_posts_the_apps_csrf_token_and_a_refusal_is_shown(engine: Engine) -> TestResult {
+    let settings = vec![("expire_after", 20.into()), ("logout_url", "/__logout-checking-csrf".into())];
+    let Some((_serial, server, b)) = signed_in_scenario_with(engine, settings).await? else { return Ok(()) };
+    let token = |t: &str| t.replace('&', "%26");
+    b.client.goto(&server.url(&format!("/__csrf-page?token={}", token("forged")))).await?;
+    b.observe("one").await?;
+    b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
+    b.client.find(Locator::Id("session_security_signout")).await?.click().await?;
+    let failed = "return (e => !e.hidden && e.getClientRects().length > 0 ? e.textContent : null)(document.getElementById('session_security_signout_failed'))";
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let text = loop {
+        if let Some(text) = b.eval(failed).await?.as_str().map(str::to_string) {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "{}: no refusal shown: {:?}", engine.name(), b.log("one").await?);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(text, "Signing out did not work. Try again.");
+    assert!(b.warning_visible().await?, "{}: the warning stays", engine.name());
+    assert_eq!(b.path().await?, "/__csrf-page");
+    assert_eq!(count(&b, "one", "expire").await?, 0, "this tab did not end");
+    assert_eq!(b.poll_status().await?, json!(200), "{}: the session is still active", engine.name());
+
+    // The page rendered with the app's real token.
+    b.client.goto(&server.url(&format!("/__csrf-page?token={}", token(CSRF_TOKEN)))).await?;
+    b.observe("two").await?;
+    b.wait_for("two", "warning-shown", Duration::from_secs(10)).await?;
+    b.client.find(Locator::Id("session_security_signout")).await?.click().await?;
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    b.client.goto(&server.url("/")).await?;
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    report(engine, "Sign out now: a forged token refused and shown, the page's token signed out");
     b.quit().await;
     Ok(())
 }

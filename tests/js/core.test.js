@@ -624,7 +624,7 @@ test('a refused or failed ping: serverActivity stays, the activity stays to repo
     assert.equal(a.core.state().serverActivity, T0, `${label}: not moved to the activity the server never saw`)
     assert.equal(a.core.state().lastActivity, T0 + 2000, label)
     assert.deepEqual(a.failures, [{t: T0 + 5000, reason, status}], `${label}: told to the page`)
-    assert.deepEqual(a.warns, [['session-security: ping not answered, retrying:', error ? {reason, status, error} : {reason, status}]], `${label}: the console names the answer`)
+    assert.deepEqual(a.warns, [['session-security: ping failed', error ? {reason, status, error} : {reason, status}]], `${label}: the console names the answer`)
     assert.equal(a.shown, T0 + 600_000, `${label}: the warning counts down to the server's deadline`)
     assert.equal(a.unreached, true, `${label}: and says the activity did not reach the server`)
 
@@ -673,7 +673,7 @@ test('a ping that times out: aborted after 15 s, told as timeout with status 0, 
   assert.deepEqual(w.pings.map(p => p.t - T0), [5000, 22_000, 41_000])
   assert.ok(w.pings.slice(0, 2).every(p => p.opts.signal.aborted))
   assert.deepEqual(a.failures, [{t: T0 + 20_000, reason: 'timeout', status: 0}, {t: T0 + 37_000, reason: 'timeout', status: 0}])
-  assert.deepEqual(a.warns, [['session-security: ping not answered, retrying:', {reason: 'timeout', status: 0}]])
+  assert.deepEqual(a.warns, [['session-security: ping failed', {reason: 'timeout', status: 0}]])
   assert.equal(a.core.state().serverActivity, T0)
   assert.equal(a.core.state().lastActivity, T0 + 30_000, 'the press at 30 s, to report')
   assert.equal(w.pings[2].idle, 11)

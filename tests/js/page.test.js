@@ -13,7 +13,8 @@ const FILE = process.env.SESSION_SECURITY_SCRIPT === 'dist' ? ['dist', 'session-
 const SRC = fs.readFileSync(path.join(__dirname, '..', '..', 'static', ...FILE), 'utf8')
 const T0 = 1_700_000_000_000
 const UNREACHED = 'Your request did not reach the server. Trying again…'
-const EVENTS = ['warn', 'extend', 'expire', 'unreachable', 'reachable']
+const SIGN_OUT_FAILED = 'Signing out did not work. Try again.'
+const EVENTS = ['warn', 'extend', 'expire', 'unreachable', 'reachable', 'signout-failed']
 const flush = () => new Promise(r => setImmediate(r))
 
 class El extends EventTarget {
@@ -35,7 +36,7 @@ class El extends EventTarget {
 }
 
 function browser() {
-  const b = {t: T0, timers: new Map(), id: 0, store: new Map(), channels: new Set(), lockHeld: false, pings: []}
+  const b = {t: T0, timers: new Map(), id: 0, store: new Map(), channels: new Set(), lockHeld: false, pings: [], logouts: []}
   b.schedule = (fn, ms, every) => { const id = ++b.id; b.timers.set(id, {at: b.t + Math.max(0, ms || 0), fn, every}); return id }
   b.advance = async ms => {
     const end = b.t + ms
@@ -56,6 +57,9 @@ function browser() {
   }
   // What the server answers: [status, body]; a string body is not JSON.
   b.answer = () => [200, {state: 'active', idle_for: Math.floor((b.t - T0) / 1000), warn_after: 5, expire_after: 600, person: 'p-alice'}]
+  // What the app's logout URL answers, as fetch sees it with redirect: 'manual'
+  // (a redirect: status 0, type 'opaqueredirect'); status null: a network error.
+  b.logoutAnswer = () => ({status: 0, type: 'opaqueredirect'})
   const localStorage = {
     getItem: key => b.store.has(key) ? b.store.get(key) : null,
     setItem: (key, value) => b.store.set(key, String(value)),
@@ -78,10 +82,11 @@ function browser() {
     const message = el('p', {id: 'session_security_message'}, [counter])
     Object.defineProperty(message, 'textContent', {get: () => 'Time left: ' + counter.textContent})
     const unreached = el('p', {id: 'session_security_unreached', hidden: true, textContent: UNREACHED})
+    const signOutFailed = el('p', {id: 'session_security_signout_failed', hidden: true, textContent: SIGN_OUT_FAILED})
     const stay = el('button', {id: 'session_security_stay'})
     const signout = el('button', {id: 'session_security_signout'})
     const announcer = el('p', {id: 'session_security_announcer', className: 'session_security_sr'})
-    const modal = el('div', {className: 'session_security_modal'}, [message, unreached, el('div', {}, [stay, signout]), announcer])
+    const modal = el('div', {className: 'session_security_modal'}, [message, unreached, signOutFailed, el('div', {}, [stay, signout]), announcer])
     const dialog = el('div', {id: 'session_security_warning', hidden: true,
       attrs: {'data-seconds-one': '{n} second', 'data-seconds-other': '{n} seconds'}}, [el('div', {className: 'session_security_overlay'}), modal])
     const cover = el('div', {id: 'session_security_cover', hidden: true})
@@ -97,12 +102,12 @@ function browser() {
       createElement: tag => el(tag),
       querySelector: () => null,
     })
-    const page = {doc, dialog, unreached, stay, signout, announcer, events: [], warns: [], went: [], veiled: false}
+    const page = {doc, dialog, unreached, signOutFailed, stay, signout, announcer, events: [], warns: [], went: [], veiled: false}
     // (The details are objects of the script's realm: copied here, to compare.)
     for (const name of EVENTS) doc.addEventListener('session-security:' + name, e => page.events.push([name, JSON.parse(JSON.stringify(e.detail ?? null))]))
     const window = new EventTarget()
     const ctx = vm.createContext({
-      document: doc, window, localStorage, BroadcastChannel, CustomEvent, AbortController,
+      document: doc, window, localStorage, BroadcastChannel, CustomEvent, AbortController, URLSearchParams,
       navigator: {locks},
       console: {warn: (...args) => page.warns.push(JSON.parse(JSON.stringify(args)))},
       performance: {now: () => b.t - T0},
@@ -110,7 +115,14 @@ function browser() {
       location: {pathname: '/notes', search: '', replace: url => page.went.push(url), assign: url => page.went.push(url), reload() {}},
       setTimeout: (fn, ms) => b.schedule(fn, ms), clearTimeout: id => b.timers.delete(id),
       setInterval: (fn, ms) => b.schedule(fn, ms, ms), clearInterval: id => b.timers.delete(id),
-      fetch(url) {
+      fetch(url, options) {
+        if (url === page.logoutUrl) {
+          b.logouts.push({t: b.t, method: options.method, body: options.body === null ? null : String(options.body), redirect: options.redirect})
+          return Promise.resolve(b.logoutAnswer()).then(answer => {
+            if (answer.status === null) throw new TypeError('Failed to fetch')
+            return {type: 'basic', ok: answer.status >= 200 && answer.status < 300, ...answer}
+          })
+        }
         b.pings.push({t: b.t, url})
         const [status, body] = b.answer()
         if (status === 0) return Promise.reject(new TypeError('Failed to fetch'))
@@ -118,6 +130,7 @@ function browser() {
           json: () => typeof body === 'string' ? Promise.reject(new SyntaxError('not JSON')) : Promise.resolve(body)})
       },
     })
+    page.logoutUrl = script.dataset.logoutUrl
     vm.runInContext(SRC, ctx)
     page.api = window.sessionSecurity
     page.names = () => page.events.map(([name]) => name)
@@ -132,7 +145,7 @@ test('the page hears of a refused ping: session-security:unreachable with reason
   await b.advance(5000)
   assert.equal(b.pings.length, 1)
   assert.deepEqual(a.events.filter(([name]) => name === 'unreachable'), [['unreachable', {reason: 'refused', status: 403}]])
-  assert.deepEqual(a.warns, [['session-security: ping not answered, retrying:', {reason: 'refused', status: 403, error: 'cross-site request: Sec-Fetch-Site is not same-origin'}]])
+  assert.deepEqual(a.warns, [['session-security: ping failed', {reason: 'refused', status: 403, error: 'cross-site request: Sec-Fetch-Site is not same-origin'}]])
   await b.advance(2000)
   assert.equal(b.pings.length, 2)
   assert.deepEqual(a.events.filter(([name]) => name === 'unreachable').length, 2)
@@ -196,7 +209,8 @@ test('session-security:expire says why: Sign out now, handleResponse, another pe
   await b.advance(1000)
   a.signout.dispatchEvent(new Event('click'))
   await b.advance(0)
-  assert.deepEqual(a.went, ['/logout'])
+  assert.deepEqual(b.logouts, [{t: T0 + 1000, method: 'get', body: null, redirect: 'manual'}])
+  assert.deepEqual(a.went, ['/login'])
   assert.deepEqual([a.events, other.events], [[['expire', {reason: 'signed-out'}]], [['expire', {reason: 'signed-out'}]]])
 
   for (const [body, reason] of [[{error: 'session_expired', reason: 'absolute'}, 'absolute'], [{error: 'session_expired'}, 'invalid'], [{error: 'not_signed_in'}, 'signed-out']]) {
@@ -213,4 +227,65 @@ test('session-security:expire says why: Sign out now, handleResponse, another pe
   await b.advance(5000)
   assert.deepEqual(a.events, [['expire', {reason: 'other-person'}]])
   assert.deepEqual(a.went, ['/login'], 'no way back to the page')
+})
+
+test('Sign out now posts the app\'s CSRF token, and tells the other tabs only once the server took it', async () => {
+  const b = browser()
+  const data = {logoutMethod: 'post', csrfField: 'csrf_token', csrfToken: 't0k&n=1'}
+  const a = b.page(data), other = b.page(data)
+  let answer
+  b.logoutAnswer = () => new Promise(resolve => { answer = resolve })
+  await b.advance(1000)
+  a.signout.dispatchEvent(new Event('click'))
+  a.signout.dispatchEvent(new Event('click'))
+  await b.advance(0)
+  assert.deepEqual(b.logouts, [{t: T0 + 1000, method: 'post', body: 'csrf_token=t0k%26n%3D1', redirect: 'manual'}], 'one request for two presses, the token form-encoded')
+  assert.deepEqual([a.events, other.events, a.went], [[], [], []], 'nobody told before the server answered')
+  answer({status: 0, type: 'opaqueredirect'})
+  await b.advance(0)
+  assert.deepEqual([a.events, other.events], [[['expire', {reason: 'signed-out'}]], [['expire', {reason: 'signed-out'}]]])
+  assert.deepEqual(a.went, ['/login'], 'to the login page, not the redirect\'s target (its flash message stays for the page)')
+  await b.advance(1000)
+  assert.deepEqual(other.went, ['/login?next=%2Fnotes'])
+})
+
+test('A refused or unreachable sign-out is shown in the warning, every tab stays signed in, and it can be pressed again', async () => {
+  const b = browser()
+  const a = b.page({logoutMethod: 'post'}), other = b.page({logoutMethod: 'post'})
+  await b.advance(5000)
+  assert.equal(a.dialog.hidden, false)
+  b.logoutAnswer = () => ({status: 403})
+  a.signout.dispatchEvent(new Event('click'))
+  await b.advance(0)
+  assert.deepEqual(b.logouts.map(l => l.body), [''], 'no token configured: an empty form')
+  assert.deepEqual(a.events.slice(1), [['signout-failed', {status: 403}]])
+  assert.equal(a.signOutFailed.hidden, false, 'the warning says so')
+  assert.equal(a.announcer.textContent, SIGN_OUT_FAILED, 'and screen readers hear it')
+  assert.deepEqual([a.went, other.events.map(([name]) => name)], [[], ['warn']], 'nobody signed out')
+  assert.equal(a.dialog.hidden, false, 'the warning stays')
+
+  b.logoutAnswer = () => ({status: null})
+  a.signout.dispatchEvent(new Event('click'))
+  await b.advance(0)
+  assert.equal(b.logouts.length, 2, 'pressed again, asked again')
+  assert.deepEqual(a.events.at(-1), ['signout-failed', {status: 0}], 'no HTTP answer: status 0')
+
+  b.logoutAnswer = () => ({status: 200})
+  assert.equal(await a.api.signOut(), true, 'a 2xx is taken too')
+  await b.advance(0)
+  assert.deepEqual([a.events.at(-1), a.went], [['expire', {reason: 'signed-out'}], ['/login']])
+})
+
+test('A failed sign-out\'s text goes when the next warning opens', async () => {
+  const b = browser(), a = b.page()
+  await b.advance(5000)
+  b.logoutAnswer = () => ({status: 500})
+  assert.equal(await a.api.signOut(), false)
+  assert.equal(a.signOutFailed.hidden, false)
+  a.stay.dispatchEvent(new Event('click'))
+  await b.advance(0)
+  assert.equal(a.dialog.hidden, true)
+  await b.advance(6000)
+  assert.equal(a.dialog.hidden, false, 'the next warning')
+  assert.equal(a.signOutFailed.hidden, true)
 })
