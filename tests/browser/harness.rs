@@ -20,6 +20,7 @@ use rocket_session_security::SessionSecurity;
 use serde_json::json;
 
 use crate::common::{app, serve, settings};
+use crate::spa;
 
 /// An example app: its fairing and settings in, the app out.
 type AppFn = fn(SessionSecurity, rocket::figment::Figment) -> rocket::Rocket<rocket::Build>;
@@ -130,6 +131,12 @@ impl Server {
     /// The demo with W=5, E=10 and `extra` settings.
     pub async fn start(extra: Vec<(&str, Value)>) -> Server {
         Server::launch(app::rocket_with, extra, false).await
+    }
+
+    /// `examples/spa` (its own login form, banner and API) with W=5, E=10
+    /// and `extra` settings.
+    pub async fn start_spa(extra: Vec<(&str, Value)>) -> Server {
+        Server::launch(spa::rocket_with, extra, false).await
     }
 
     /// The same, with pages where `navigator.locks` is undefined (a script

@@ -9,6 +9,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;
+#[path = "../../examples/spa/app.rs"]
+mod spa;
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
@@ -104,6 +106,8 @@ in_every_engine!(
     a_revoked_session_leaves_every_tab_at_its_next_ping,
     a_session_signed_in_with_a_short_timing_warns_and_expires_on_it_in_every_tab,
     sign_out_now_posts_the_apps_csrf_token_and_a_refusal_is_shown,
+    screen_readers_hear_the_warning_each_minute_then_thirty_and_ten_seconds_then_the_cover,
+    the_spa_example_warns_in_its_own_banner_extends_signs_out_and_ends_every_tab,
 );
 
 /// The demo seals half the configured idle limit into an administrator's
@@ -863,6 +867,169 @@ async fn sign_out_now_posts_the_apps_csrf_token_and_a_refusal_is_shown(engine: E
     b.client.goto(&server.url("/")).await?;
     b.wait_for_path("/login", Duration::from_secs(5)).await?;
     report(engine, "Sign out now: a forged token refused and shown, the page's token signed out");
+    b.quit().await;
+    Ok(())
+}
+
+/// What a screen reader hears: the warning as an alert dialog that takes focus
+/// (its name and sentence, the live region still empty, so nothing is read
+/// twice); then the live region at the full minute, at 30 s and at 10 s, each
+/// once and on time; at expiry the dialog (live region included) goes and the
+/// cover, an alert, says what happened. 61 s of warning, so a minute passes.
+async fn screen_readers_hear_the_warning_each_minute_then_thirty_and_ten_seconds_then_the_cover(
+    engine: Engine,
+) -> TestResult {
+    let settings = vec![("warn_after", 3.into()), ("expire_after", 64.into())];
+    let Some((_serial, server, b)) = signed_in_scenario_with(engine, settings).await? else { return Ok(()) };
+    b.client.goto(&server.url("/form")).await?;
+    b.client.find(Locator::Id("notes")).await?.send_keys("a draft, so the tab stays covered").await?;
+    b.observe("form").await?;
+    let start = b.now_ms().await?;
+    b.wait_for("form", "warning-shown", Duration::from_secs(10)).await?;
+    let opened = b
+        .eval(
+            "const w = document.getElementById('session_security_warning');
+             return { role: w.getAttribute('role'), name: document.getElementById(w.getAttribute('aria-labelledby')).textContent,
+                      sentence: document.getElementById(w.getAttribute('aria-describedby')).textContent,
+                      focused: w.contains(document.activeElement),
+                      live: document.getElementById('session_security_announcer').getAttribute('aria-live'),
+                      heard: document.getElementById('session_security_announcer').textContent };",
+        )
+        .await?;
+    assert_eq!(opened["role"], "alertdialog", "{opened}");
+    assert!(opened["name"].as_str().is_some_and(|n| n.contains("about to expire")), "{opened}");
+    let sentence = opened["sentence"].as_str().unwrap_or_default();
+    assert!(sentence.contains("Stay signed in") && sentence.contains("Time left:"), "{opened}");
+    assert!(leading_number(sentence.rsplit(':').next().unwrap_or_default()).is_some_and(|n| n > 60), "{opened}");
+    assert_eq!((&opened["focused"], &opened["live"], &opened["heard"]), (&json!(true), &json!("polite"), &json!("")));
+
+    b.wait_for("form", "expire", Duration::from_secs(70)).await?;
+    b.wait_for("form", "cover-shown", Duration::from_secs(2)).await?;
+    let heard: Vec<(f64, String)> = b
+        .log("form")
+        .await?
+        .into_iter()
+        .filter(|o| o.event == "announced")
+        .map(|o| (seconds(start, o.at), o.detail.unwrap_or_default()))
+        .collect();
+    let expected = [60, 30, 10];
+    assert_eq!(heard.len(), expected.len(), "announced once at each step: {heard:?}");
+    for ((after, text), left) in heard.iter().zip(expected) {
+        assert!(
+            text.starts_with("To stay signed in") && text.ends_with(&format!("Time left: {left} seconds")),
+            "{text:?}"
+        );
+        // The stamp is in whole seconds: the expiry falls up to a second early.
+        let due = 64.0 - f64::from(left);
+        assert!((due - 1.5..=due + 1.5).contains(after), "{left} s left announced after {after} s, due at {due} s");
+    }
+    let end = b
+        .eval(
+            "const cover = document.getElementById('session_security_cover');
+             return { role: cover.getAttribute('role'), text: cover.textContent.trim(),
+                      dialogHidden: document.getElementById('session_security_warning').hidden };",
+        )
+        .await?;
+    assert_eq!((&end["role"], &end["dialogHidden"]), (&json!("alert"), &json!(true)), "{end}");
+    assert!(end["text"].as_str().is_some_and(|t| t.contains("sign in again")), "{end}");
+    report(engine, &format!("announced: {heard:?}; then the cover, an alert"));
+    b.quit().await;
+    Ok(())
+}
+
+/// Polls `script` in the current tab until it returns `expected`.
+async fn wait_for_value(b: &Browser, script: &str, expected: serde_json::Value, within: Duration) -> TestResult {
+    let deadline = Instant::now() + within;
+    loop {
+        let value = b.eval(script).await?;
+        if value == expected {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{}: {script} gave {value}, not {expected}", b.engine.name()).into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The status a `fetch` of the spa's API gets from the current page.
+async fn spa_api_status(b: &Browser) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+    b.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/api/notes', { headers: { Accept: 'application/json' } }).then(r => done(r.status), e => done(String(e)));",
+            vec![],
+        )
+        .await
+}
+
+async fn sign_in_to_the_spa(b: &Browser, server: &Server) -> TestResult {
+    b.client.goto(&server.url("/")).await?;
+    // The shell is a protected page: a browser without a session lands on the login form.
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    b.client.find(Locator::Id("username")).await?.send_keys("alice").await?;
+    b.client.find(Locator::Id("password")).await?.send_keys("demo").await?;
+    b.client.find(Locator::Css("form[action='/login'] button[type=submit]")).await?.click().await?;
+    b.wait_for_path("/", Duration::from_secs(5)).await?;
+    let user = "return document.getElementById('user').textContent";
+    wait_for_value(b, user, json!("signed in as alice"), Duration::from_secs(5)).await
+}
+
+/// `examples/spa` as its users run it: no crate dialog, its own banner driven
+/// by the script's events; "Stay signed in" extends through
+/// `sessionSecurity.extend()`; at expiry both tabs drop the notes before they
+/// leave for the login page; "Sign out" ends the session on the server.
+async fn the_spa_example_warns_in_its_own_banner_extends_signs_out_and_ends_every_tab(engine: Engine) -> TestResult {
+    if !engine.available() {
+        return Ok(());
+    }
+    let _serial = SERIAL.acquire().await?;
+    let server = Server::start_spa(vec![("warn_after", 4.into()), ("expire_after", 10.into())]).await;
+    let b = Browser::start(engine).await;
+    sign_in_to_the_spa(&b, &server).await?;
+    let note = "salary of bob is 91k";
+    b.client.find(Locator::Id("note-text")).await?.send_keys(note).await?;
+    b.client.find(Locator::Css("#new-note button[type=submit]")).await?.click().await?;
+    let notes = "return [...document.querySelectorAll('#notes li')].map(li => li.textContent)";
+    wait_for_value(&b, notes, json!([note]), Duration::from_secs(5)).await?;
+    assert_eq!(b.eval("return document.getElementById('session_security_warning')").await?, json!(null));
+
+    b.observe("one").await?;
+    let start = b.now_ms().await?;
+    let warned = b.wait_for("one", "warn", Duration::from_secs(8)).await?;
+    assert!((3.0..=7.0).contains(&seconds(start, warned.at)), "warned after {} s", seconds(start, warned.at));
+    let banner = "const w = document.getElementById('warning'); return w.hidden ? null : document.getElementById('countdown').textContent";
+    let countdown = b.eval(banner).await?;
+    let left = countdown.as_str().and_then(leading_number);
+    assert!(left.is_some_and(|n| (1..=7).contains(&n)), "the app's banner counts down: {countdown}");
+    b.client.find(Locator::Id("stay")).await?.click().await?;
+    b.wait_for("one", "extend", Duration::from_secs(3)).await?;
+    wait_for_value(&b, banner, json!(null), Duration::from_secs(2)).await?;
+    assert_eq!(spa_api_status(&b).await?, json!(200));
+
+    b.open_tab(&server.url("/")).await?;
+    b.observe("two").await?;
+    wait_for_value(&b, notes, json!([note]), Duration::from_secs(5)).await?;
+    for tab in ["one", "two"] {
+        b.wait_for(tab, "expire", Duration::from_secs(16)).await?;
+        let text = b.wait_for(tab, "text-at-expiry", Duration::from_secs(1)).await?.detail.unwrap_or_default();
+        assert!(!text.contains(note) && !text.contains("signed in as"), "{tab} still shows the notes: {text:?}");
+    }
+    for handle in b.client.windows().await? {
+        b.client.switch_to_window(handle).await?;
+        b.wait_for_path("/login", Duration::from_secs(5)).await?;
+        let url = b.client.current_url().await?;
+        assert_eq!(url.query(), Some("next=%2F"));
+    }
+    assert_eq!(spa_api_status(&b).await?, json!(401), "the API refuses the expired session");
+
+    // The app's own Sign out button: the session ends on the server, not just in this tab.
+    sign_in_to_the_spa(&b, &server).await?;
+    assert_eq!(spa_api_status(&b).await?, json!(200));
+    b.client.find(Locator::Id("sign-out")).await?.click().await?;
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    assert_eq!(spa_api_status(&b).await?, json!(401), "signed out on the server");
+    report(engine, "examples/spa: own banner, extend, both tabs emptied then at the login page, sign-out");
     b.quit().await;
     Ok(())
 }

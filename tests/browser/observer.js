@@ -34,6 +34,13 @@ for (const name of ['warn', 'extend']) {
 for (const name of ['expire', 'unreachable', 'reachable']) {
   document.addEventListener('session-security:' + name, (e) => log(name, e.detail ? JSON.stringify(e.detail) : null));
 }
+// What a screen reader hears from the live region, each time its text changes.
+const announcer = document.getElementById('session_security_announcer');
+if (announcer) {
+  new MutationObserver(() => log('announced', announcer.textContent)).observe(announcer, { childList: true, characterData: true, subtree: true });
+}
+// The text left in the page once the session is over (the page's own listeners ran first).
+document.addEventListener('session-security:expire', () => log('text-at-expiry', document.body.textContent));
 window.addEventListener('pagehide', () => log('leave', location.pathname));
 // Restored from the back/forward cache: what the person sees at once.
 window.addEventListener('pageshow', (e) => {
