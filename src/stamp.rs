@@ -24,6 +24,8 @@
 //! value needs no encoding at all.
 //! The key is derived and the cipher set up once per launch, not per request.
 
+use std::sync::Mutex;
+
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use rand::RngCore;
@@ -50,6 +52,7 @@ const SEALED_LEN: usize = NONCE_LEN + PLAIN_LEN + TAG_LEN;
 /// characters, no padding).
 pub const ENCODED_LEN: usize = SEALED_LEN / 3 * 4;
 const _: () = assert!(SEALED_LEN.is_multiple_of(3), "a padded value would need percent-encoding");
+const _: () = assert!(ENCODED_LEN.is_multiple_of(8), "compared in 8-byte words");
 /// The HKDF info that makes the stamp key from Rocket's master key.
 pub const KEY_INFO: &[u8] = b"rocket_session_security stamp v5 AES-256-GCM, SipHash-2-4, HMAC-SHA256";
 
@@ -147,10 +150,35 @@ impl StampKeys {
     }
 }
 
+/// How many stamps each codec remembers by value, and as many by content.
+const REMEMBERED: usize = 64;
+
+/// A stamp and the value it was sealed into (or opened from) by this codec.
+#[derive(Clone, Copy)]
+struct Known {
+    value: [u8; ENCODED_LEN],
+    stamp: Stamp,
+}
+
+/// One remembered stamp; `try_lock` only: a busy slot is a miss, never a wait.
+type Slot = Mutex<Option<Known>>;
+
 /// Seals and opens stamps under one key and cookie name.
+///
+/// It remembers the stamps it sealed or opened last (64 by value, 64 by
+/// content), so that a browser's next request, or the same stamp written
+/// again within its second, costs no AES-GCM: about 2,300 instructions each
+/// way (bench/callgrind.sh). Only a value that authenticated under this very
+/// codec is remembered, so the same value always stands for the same stamp;
+/// whether that stamp is still good (idle, absolute limit, revoked, bound to
+/// the login cookies) is decided after, for every request alike. Sealing the
+/// same stamp twice gives the same value: a new nonce per *plaintext*, which
+/// is what AES-GCM asks for.
 pub struct StampCodec {
     cipher: Aes256Gcm,
     associated_data: Vec<u8>,
+    by_value: [Slot; REMEMBERED],
+    by_stamp: [Slot; REMEMBERED],
 }
 
 impl StampCodec {
@@ -163,7 +191,12 @@ impl StampCodec {
 
     /// A codec for `cookie_name` under already derived keys.
     pub fn with_keys(keys: &StampKeys, cookie_name: &str) -> Self {
-        StampCodec { cipher: Aes256Gcm::new(&keys.cipher.into()), associated_data: cookie_name.as_bytes().to_vec() }
+        StampCodec {
+            cipher: Aes256Gcm::new(&keys.cipher.into()),
+            associated_data: cookie_name.as_bytes().to_vec(),
+            by_value: std::array::from_fn(|_| Mutex::new(None)),
+            by_stamp: std::array::from_fn(|_| Mutex::new(None)),
+        }
     }
 
     /// Encrypts `stamp` into a cookie value.
@@ -171,8 +204,24 @@ impl StampCodec {
         self.seal_encoded(stamp).as_str().to_string()
     }
 
-    /// Encrypts `stamp` into a cookie value, without an allocation.
+    /// Encrypts `stamp` into a cookie value, without an allocation: the
+    /// value made last time when this stamp was just sealed.
     pub fn seal_encoded(&self, stamp: Stamp) -> EncodedStamp {
+        let slot = &self.by_stamp[stamp.session_id as usize % REMEMBERED];
+        // The session id first: random, so another session's stamp differs there at once.
+        if let Some(known) = recall(slot, |k| k.stamp.session_id == stamp.session_id && k.stamp == stamp) {
+            return EncodedStamp(known.value);
+        }
+        let value = self.seal_fresh(stamp);
+        let known = Known { value: value.0, stamp };
+        remember(slot, known);
+        // The browser sends it back next: opened from memory too.
+        remember(&self.by_value[value_slot(&value.0)], known);
+        value
+    }
+
+    /// Encrypts `stamp` under a fresh random nonce.
+    fn seal_fresh(&self, stamp: Stamp) -> EncodedStamp {
         let mut sealed = [0u8; SEALED_LEN];
         let (nonce, rest) = sealed.split_at_mut(NONCE_LEN);
         rand::thread_rng().fill_bytes(nonce);
@@ -216,8 +265,21 @@ impl StampCodec {
         base64url_encode(&sealed).into_iter().map(char::from).collect()
     }
 
-    /// Decrypts and checks a cookie value.
+    /// Decrypts and checks a cookie value (from memory when this codec
+    /// sealed or opened exactly this value lately).
     pub fn open(&self, value: &str) -> Result<Stamp, StampError> {
+        let Ok(chars) = <&[u8; ENCODED_LEN]>::try_from(value.as_bytes()) else { return Err(StampError::Malformed) };
+        let slot = &self.by_value[value_slot(chars)];
+        if let Some(known) = recall(slot, |k| same_value(&k.value, chars)) {
+            return Ok(known.stamp);
+        }
+        let stamp = self.open_fresh(value)?;
+        remember(slot, Known { value: *chars, stamp });
+        Ok(stamp)
+    }
+
+    /// Decrypts and checks a cookie value with AES-GCM.
+    fn open_fresh(&self, value: &str) -> Result<Stamp, StampError> {
         let mut data = base64url_decode(value.as_bytes()).ok_or(StampError::Malformed)?;
         let (nonce, rest) = data.split_at_mut(NONCE_LEN);
         let (body, tag) = rest.split_at_mut(PLAIN_LEN);
@@ -230,6 +292,30 @@ impl StampCodec {
             )
             .map_err(|_| StampError::Unauthentic)?;
         parse_plain(body).ok_or(StampError::BadPayload)
+    }
+}
+
+/// The slot of a value: its first character, 6 random bits of the nonce.
+fn value_slot(chars: &[u8; ENCODED_LEN]) -> usize {
+    usize::from(SEXTETS[usize::from(chars[0])]) % REMEMBERED
+}
+
+/// Equal values, compared without an early exit: how long it takes does not
+/// tell how much of a forged value matched a remembered one.
+fn same_value(a: &[u8; ENCODED_LEN], b: &[u8; ENCODED_LEN]) -> bool {
+    let word = |chunk: &[u8]| u64::from_ne_bytes(chunk.try_into().expect("chunks of 8 bytes"));
+    let diff = a.chunks_exact(8).zip(b.chunks_exact(8)).fold(0, |diff, (x, y)| diff | (word(x) ^ word(y)));
+    std::hint::black_box(diff) == 0
+}
+
+fn recall(slot: &Slot, matches: impl Fn(&Known) -> bool) -> Option<Known> {
+    let known = (*slot.try_lock().ok()?)?;
+    matches(&known).then_some(known)
+}
+
+fn remember(slot: &Slot, known: Known) {
+    if let Ok(mut held) = slot.try_lock() {
+        *held = Some(known);
     }
 }
 
@@ -363,7 +449,7 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_and_uses_a_fresh_nonce_each_time() {
+    fn round_trips_with_a_fresh_nonce_per_plaintext() {
         let codec = codec();
         let stamp = Stamp {
             signed_in_at: 1_700_000_000,
@@ -374,11 +460,16 @@ mod tests {
             timeouts: Timeouts { warn_after: 100, expire_after: 300, absolute_timeout: 0 },
         };
         let a = codec.seal(stamp);
-        let b = codec.seal(stamp);
-        assert_ne!(a, b);
+        let later = Stamp { last_activity: stamp.last_activity + 1, ..stamp };
+        let b = codec.seal(later);
         assert_ne!(raw(&a)[..NONCE_LEN], raw(&b)[..NONCE_LEN]);
+        // The same stamp again: the same value, remembered (no nonce meets a second plaintext).
+        assert_eq!(codec.seal(later), b);
         assert_eq!(codec.open(&a), Ok(stamp));
-        assert_eq!(codec.open(&b), Ok(stamp));
+        assert_eq!(codec.open(&b), Ok(later));
+        // A codec that never saw them (as after a restart) opens them through AES-GCM alike.
+        assert_eq!(self::codec().open(&a), Ok(stamp));
+        assert_eq!(self::codec().open(&b), Ok(later));
         let edges = [
             Stamp { signed_in_at: 0, last_activity: 0, ..Stamp::default() },
             Stamp {
@@ -393,6 +484,47 @@ mod tests {
         ];
         for edge in edges {
             assert_eq!(codec.open(&codec.seal(edge)), Ok(edge));
+        }
+    }
+
+    #[test]
+    fn a_remembered_value_stands_only_for_itself() {
+        let codec = codec();
+        let stamp =
+            Stamp { signed_in_at: 1_700_000_000, last_activity: 1_700_000_050, session_id: 9, ..Stamp::default() };
+        let value = codec.seal(stamp);
+        assert_eq!(codec.open(&value), Ok(stamp));
+        // Every value one character off (same slot or not) goes through AES-GCM, and fails.
+        for at in 0..ENCODED_LEN {
+            let mut forged = value.clone().into_bytes();
+            forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+            let forged = String::from_utf8(forged).expect("ASCII");
+            assert_eq!(codec.open(&forged), Err(StampError::Unauthentic), "changed at {at}");
+        }
+        assert_eq!(codec.open(&value[1..]), Err(StampError::Malformed));
+        // Under another key or cookie name, the value the first codec remembers does not open.
+        let other_key = StampCodec::new(&cookie::Key::generate(), "session_security");
+        let other_name = StampCodec::new(&cookie::Key::from(&[7u8; 64]), "other");
+        for other in [other_key, other_name] {
+            assert_eq!(other.open(&value), Err(StampError::Unauthentic));
+        }
+        assert_eq!(codec.open(&value), Ok(stamp));
+        // A slot taken by another stamp is a miss, not a wrong answer.
+        let neighbour = Stamp { session_id: 9 + REMEMBERED as u64, ..stamp };
+        let neighbours_value = codec.seal(neighbour);
+        assert_eq!(codec.open(&neighbours_value), Ok(neighbour));
+        assert_eq!(codec.open(&value), Ok(stamp));
+        assert_eq!(codec.open(&codec.seal(stamp)), Ok(stamp), "sealed anew once its slot was taken");
+    }
+
+    #[test]
+    fn same_value_compares_every_byte() {
+        let a = [b'x'; ENCODED_LEN];
+        assert!(same_value(&a, &a));
+        for at in 0..ENCODED_LEN {
+            let mut b = a;
+            b[at] = b'y';
+            assert!(!same_value(&a, &b), "differs at {at}");
         }
     }
 
