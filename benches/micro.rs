@@ -94,9 +94,35 @@ fn main() {
     assert_eq!(safe_next(next), Some(next));
     assert_eq!(parse_idle_for(Some("idle_for=42")), Ok(Some(42)));
 
-    run("seal", &mut || measure(|| codec.seal(black_box(stamp))));
-    run("seal_encoded", &mut || measure(|| codec.seal_encoded(black_box(stamp))));
-    run("open_valid", &mut || measure(|| codec.open(black_box(sealed.as_str()))));
+    // The codec remembers its last stamps: "remembered" is the same stamp or value again (a
+    // browser's next request), "fresh" one it has not seen lately (AES-GCM every time).
+    run("seal_remembered", &mut || measure(|| codec.seal(black_box(stamp))));
+    run("seal_encoded_remembered", &mut || measure(|| codec.seal_encoded(black_box(stamp))));
+    let mut later = 0;
+    run("seal_encoded_fresh", &mut || {
+        measure(|| {
+            later += 1;
+            let mut fresh = stamp;
+            fresh.last_activity += later % 1_000_000;
+            codec.seal_encoded(black_box(fresh))
+        })
+    });
+    run("open_valid_remembered", &mut || measure(|| codec.open(black_box(sealed.as_str()))));
+    // 1,024 values round-robin over 64 slots: each slot holds another value when its turn comes.
+    let values: Vec<String> = (0..1_024)
+        .map(|n| {
+            let mut other = stamp;
+            other.last_activity = now + n;
+            codec.seal(other)
+        })
+        .collect();
+    let mut turn = 0;
+    run("open_valid_fresh", &mut || {
+        measure(|| {
+            turn = (turn + 1) % values.len();
+            codec.open(black_box(values[turn].as_str()))
+        })
+    });
     run("open_garbage", &mut || measure(|| codec.open(black_box(garbage))));
     run("open_forged", &mut || measure(|| codec.open(black_box(forged.as_str()))));
     run("classify", &mut || {

@@ -518,6 +518,27 @@ mod tests {
     }
 
     #[test]
+    fn threads_sharing_a_codec_each_get_their_own_stamps() {
+        let codec = codec();
+        std::thread::scope(|scope| {
+            for thread in 0..8u64 {
+                let codec = &codec;
+                scope.spawn(move || {
+                    for i in 0..2_000u64 {
+                        // Every thread's sessions share slots 0 and 1, and stamps repeat.
+                        let session_id = thread * REMEMBERED as u64 + i % 2;
+                        let last_activity = 1_700_000_000 + (i % 3) as i64;
+                        let stamp =
+                            Stamp { signed_in_at: 1_700_000_000, last_activity, session_id, ..Stamp::default() };
+                        let value = codec.seal(stamp);
+                        assert_eq!(codec.open(&value), Ok(stamp));
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
     fn same_value_compares_every_byte() {
         let a = [b'x'; ENCODED_LEN];
         assert!(same_value(&a, &a));
@@ -573,11 +594,11 @@ mod tests {
     fn garbage_never_panics_and_is_never_a_stamp() {
         let codec = codec();
         // A value with a `-` or `_` (almost every one: 104 characters), so its standard-base64 spelling differs.
-        let sealed =
-            std::iter::repeat_with(|| codec.seal(Stamp { signed_in_at: 1, last_activity: 2, ..Stamp::default() }))
-                .take(100)
-                .find(|value| value.contains(['-', '_']))
-                .expect("100 random values without a - or _");
+        // (Each a stamp of its own: the same stamp sealed again is the same value.)
+        let sealed = (0..100)
+            .map(|n| codec.seal(Stamp { signed_in_at: 1, last_activity: 2 + n, ..Stamp::default() }))
+            .find(|value| value.contains(['-', '_']))
+            .expect("100 random values without a - or _");
         let long = "A".repeat(10_000);
         let standard = sealed.replace('-', "+").replace('_', "/");
         let cases = [
