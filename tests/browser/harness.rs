@@ -562,11 +562,16 @@ impl Browser {
 
     /// The status of a `fetch('/poll')` from the page: what the server says of the session.
     pub async fn poll_status(&self) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+        self.status_of("/poll").await
+    }
+
+    /// The status a JSON `fetch` of `path` gets from the current page (or the error's text).
+    pub async fn status_of(&self, path: &str) -> Result<serde_json::Value, fantoccini::error::CmdError> {
         self.client
             .execute_async(
                 "const done = arguments[arguments.length - 1];
-                 fetch('/poll', { headers: { Accept: 'application/json' } }).then(r => done(r.status), e => done(String(e)));",
-                vec![],
+                 fetch(arguments[0], { headers: { Accept: 'application/json' } }).then(r => done(r.status), e => done(String(e)));",
+                vec![json!(path)],
             )
             .await
     }
