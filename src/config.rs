@@ -100,6 +100,17 @@ pub struct Config {
     /// lifts only when the same person signs in again (told apart through
     /// `login_cookies`); for anyone else the draft is discarded.
     pub keep_unsaved_forms: bool,
+    /// End the session soon after the site's last open tab closes
+    /// (django-session-security's `SESSION_EXPIRE_AT_BROWSER_CLOSE`, done in
+    /// the browser): a closing tab asks the server to end the session
+    /// `last_tab_grace` seconds later, and any page of the site that is
+    /// still open, or loads within the grace, reports its idle time again,
+    /// which undoes it. Reloads, links between pages and a second tab
+    /// closing never sign out. Default `false`.
+    pub end_with_last_tab: bool,
+    /// Seconds a session outlives the site's last tab with
+    /// `end_with_last_tab` (5 to 300, below `expire_after`). Default 15.
+    pub last_tab_grace: u32,
     /// A compliance profile whose limits the timing must keep:
     /// `"pci-dss-4"`, `"nist-aal2"` or `"nist-aal3"` (see [`Profile`]).
     /// The launch fails when the configuration breaks them, naming the
@@ -143,6 +154,8 @@ impl Default for Config {
             language: None,
             confirm_form_discard: false,
             keep_unsaved_forms: false,
+            end_with_last_tab: false,
+            last_tab_grace: 15,
             profile: None,
             wcag_timing_check: true,
             __non_exhaustive: (),
@@ -348,6 +361,19 @@ impl Config {
         self.revocation_store().map_err(|e| ConfigError::new("revocations", e))?;
         if self.revocations_wait == 0 || self.revocations_wait > 300 {
             return Err(ConfigError::new("revocations_wait", "must be 1 to 300 seconds"));
+        }
+        // Under 5 s, a page's report after loading (1 s later) could arrive after the end.
+        if !(5..=300).contains(&self.last_tab_grace) {
+            return Err(ConfigError::new("last_tab_grace", "must be 5 to 300 seconds"));
+        }
+        if self.end_with_last_tab && self.last_tab_grace >= self.expire_after {
+            return Err(ConfigError::new(
+                "last_tab_grace",
+                format!(
+                    "{} s is not below expire_after ({} s): closing the last tab would not end the session sooner",
+                    self.last_tab_grace, self.expire_after
+                ),
+            ));
         }
         Ok(())
     }
@@ -586,6 +612,30 @@ mod tests {
         assert_eq!(key_of(Config { revocations_wait: 0, ..d() }), "revocations_wait");
         assert!(Config { revocations: Some("memory".into()), ..d() }.validate().is_ok());
         assert!(Config { revocations: Some("/var/lib/app/sessions.db".into()), ..d() }.validate().is_ok());
+    }
+
+    #[test]
+    fn the_last_tab_grace_is_short_and_below_expire_after() {
+        let d = Config::default;
+        let on = |grace, expire_after: u32| Config {
+            end_with_last_tab: true,
+            last_tab_grace: grace,
+            expire_after,
+            warn_after: expire_after - 30,
+            ..d()
+        };
+        assert!(on(15, 600).validate().is_ok());
+        assert!(on(5, 600).validate().is_ok());
+        assert!(on(300, 600).validate().is_ok());
+        for grace in [0, 4, 301] {
+            assert_eq!(key_of(on(grace, 600)), "last_tab_grace", "{grace}");
+        }
+        let not_below = on(60, 60).validate().unwrap_err();
+        assert_eq!(not_below.key(), "last_tab_grace");
+        assert!(not_below.to_string().contains("not below expire_after (60 s)"), "{not_below}");
+        // Off, the grace is still checked (a typo shows before it is turned on), but not against expire_after.
+        assert_eq!(key_of(Config { last_tab_grace: 2, ..d() }), "last_tab_grace");
+        assert!(Config { last_tab_grace: 60, expire_after: 60, warn_after: 30, ..d() }.validate().is_ok());
     }
 
     #[test]

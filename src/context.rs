@@ -316,6 +316,7 @@ pub(crate) struct RequestSession {
     /// When and with what timing a handler signed the person in.
     sign_in: Mutex<(i64, Timeouts)>,
     merged_activity: AtomicI64,
+    closing_at: AtomicI64,
     rejected: AtomicU8,
     protected: AtomicBool,
 }
@@ -330,6 +331,7 @@ impl RequestSession {
             action: AtomicU8::new(NO_ACTION),
             sign_in: Mutex::new((0, Timeouts::default())),
             merged_activity: AtomicI64::new(NO_MERGE),
+            closing_at: AtomicI64::new(NO_MERGE),
             rejected: AtomicU8::new(NOT_REJECTED),
             protected: AtomicBool::new(false),
         }
@@ -409,6 +411,15 @@ impl RequestSession {
 
     pub fn merged_activity(&self) -> Option<i64> {
         Some(self.merged_activity.load(Ordering::Relaxed)).filter(|&at| at != NO_MERGE)
+    }
+
+    /// A closing tab's ping (`end_with_last_tab`) moved last activity back to `at`.
+    pub fn record_closing(&self, at: i64) {
+        self.closing_at.store(at, Ordering::Relaxed);
+    }
+
+    pub fn closing_at(&self) -> Option<i64> {
+        Some(self.closing_at.load(Ordering::Relaxed)).filter(|&at| at != NO_MERGE)
     }
 
     /// A guard of the crate refused this request: `on_response` may shape the answer.
@@ -507,6 +518,9 @@ mod tests {
         assert_eq!(s.action(), Action::SignOut);
         s.record_merge(7);
         assert_eq!(s.merged_activity(), Some(7));
+        assert_eq!(s.closing_at(), None);
+        s.record_closing(3);
+        assert_eq!(s.closing_at(), Some(3));
         assert_eq!(s.rejection(), None);
         s.mark_rejected(Rejection::SignInTooOld);
         assert_eq!(s.rejection(), Some(Rejection::SignInTooOld));

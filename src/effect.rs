@@ -19,6 +19,9 @@ pub(crate) struct Record {
     pub arrived_at: i64,
     /// The ping's merge of the browser's idle time.
     pub merged_activity: Option<i64>,
+    /// A closing tab's ping (`end_with_last_tab`): last activity moves back
+    /// to this, so that the session ends after the grace.
+    pub closing_at: Option<i64>,
     /// A guard let the request through to private data.
     pub protected: bool,
     /// A guard of the crate refused the request: whatever answered it
@@ -147,8 +150,11 @@ fn active(record: &Record, facts: &ResponseFacts, stamp: Stamp) -> Effect {
     }
     let own_activity = facts.is_activity && !record.refused;
     let activity = record.merged_activity.or_else(|| own_activity.then_some(record.arrived_at));
-    // Whole seconds: the time moves only forward.
+    // Whole seconds: the time moves only forward, but for a closing tab, only back.
     if let Some(at) = activity.filter(|&at| at > stamp.last_activity) {
+        next.last_activity = at;
+    }
+    if let Some(at) = record.closing_at.filter(|&at| at < stamp.last_activity) {
         next.last_activity = at;
     }
     let list = if next.last_activity / 60 != stamp.last_activity / 60 {
@@ -189,6 +195,7 @@ mod tests {
             login: Login::Bound,
             arrived_at: T,
             merged_activity: None,
+            closing_at: None,
             protected: false,
             refused: false,
             login_cookies_configured: true,
@@ -224,6 +231,8 @@ mod tests {
             ("refused: not activity", Record { refused: true, ..record(Action::None, active(ALICE, T - 3)) }, activity, StampEffect::Keep),
             ("the ping's merge", Record { merged_activity: Some(T - 1), ..record(Action::None, active(ALICE, T - 3)) }, nothing, moved(T - 1, 7)),
             ("a merge never moves it back", Record { merged_activity: Some(T - 4), ..record(Action::None, active(ALICE, T - 3)) }, activity, StampEffect::Keep),
+            ("a closing tab moves it back", Record { closing_at: Some(T - 8), ..record(Action::None, active(ALICE, T - 3)) }, nothing, moved(T - 8, 7)),
+            ("a closing tab never moves it on", Record { closing_at: Some(T - 2), ..record(Action::None, active(ALICE, T - 3)) }, nothing, StampEffect::Keep),
             ("rebound login tag", Record { login: Login::Rebound([9; 8]), ..record(Action::None, active(ALICE, T - 3)) }, nothing, moved(T - 3, 9)),
             ("re-issued for the person", record(Action::None, active(ALICE, T - 3)), ResponseFacts { login_left: left(ALICE, 8), ..activity }, moved(T, 8)),
             ("someone else's cookie stays unbound", record(Action::None, active(ALICE, T - 3)), ResponseFacts { login_left: left(BOB, 8), ..activity }, moved(T, 7)),

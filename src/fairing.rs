@@ -209,7 +209,10 @@ fn response_facts(
             let seen = HeadersSeen::of(res);
             let reissued = seen.set_cookie && sets_any_cookie(res, &config.login_cookies);
             ResponseFacts {
-                is_activity: record.merged_activity.is_none() && !record.refused && is_activity(req, res, shared),
+                is_activity: record.merged_activity.is_none()
+                    && record.closing_at.is_none()
+                    && !record.refused
+                    && is_activity(req, res, shared),
                 login_left: reissued.then(|| login_left(req, res, config, runtime).0),
                 has_cache_control: seen.cache_control,
             }
@@ -425,6 +428,7 @@ impl Fairing for SessionSecurity {
             login: session.login,
             arrived_at: session.arrived_at,
             merged_activity: session.merged_activity(),
+            closing_at: session.closing_at(),
             protected: session.is_protected(),
             refused: session.rejection().is_some(),
             login_cookies_configured: !shared.config.login_cookies.is_empty(),

@@ -286,7 +286,7 @@ pub use verdict::ExpiryReason;
 pub mod __internals {
     pub use crate::binding::{Binder, LoginValues, MAX_LOGIN_COOKIES};
     pub use crate::http::{cross_site, is_persons_own, Against, Refusal, RefusalKind, SiteOrigins};
-    pub use crate::ping::parse_idle_for;
+    pub use crate::ping::{is_closing, parse_idle_for};
     pub use crate::stamp::{Stamp, StampCodec, StampError};
     pub use crate::verdict::{classify, Login, StampCookie, Verdict};
 }

@@ -1,6 +1,12 @@
 //! `POST {base}/ping?idle_for=N`: the browser reports how long it has been
 //! idle; the server answers how long the person has been idle across every
 //! tab and device, taking the more recent of the two.
+//!
+//! `POST {base}/ping?closing` (with `end_with_last_tab`): a tab of the site
+//! is closing, maybe the last: the session's last activity moves back so
+//! that it ends `last_tab_grace` seconds from now. Any tab still open, or a
+//! page that loads within the grace, pings again with its idle time, and the
+//! merge above moves it forward to the truth again.
 
 use rocket::http::Status;
 use rocket::outcome::Outcome;
@@ -64,13 +70,25 @@ fn ping(ping: PingRequest<'_>) -> JsonAnswer {
             return JsonAnswer::new(Status::Unauthorized, body).with_header(notice.flash(reason).into());
         }
     };
-    let client_idle = match parse_idle_for(req.uri().query().map(|q| q.as_str())) {
+    let query = req.uri().query().map(|q| q.as_str());
+    let client_idle = match parse_idle_for(query) {
         Ok(value) => value,
         Err(why) => return JsonAnswer::new(Status::BadRequest, json!({ "error": why })),
     };
     let now = session.arrived_at;
     let mut server_last = stamp.last_activity;
-    if let Some(client_idle) = client_idle {
+    if is_closing(query) {
+        if !shared.config.end_with_last_tab {
+            let why = "closing: end_with_last_tab is off on this server";
+            return JsonAnswer::new(Status::BadRequest, json!({ "error": why }));
+        }
+        // Only ever sooner: a closing tab cannot extend the session.
+        let ends_at = now - i64::from(decided.timeouts.expire_after) + i64::from(shared.config.last_tab_grace);
+        if ends_at < server_last {
+            server_last = ends_at;
+            session.record_closing(ends_at);
+        }
+    } else if let Some(client_idle) = client_idle {
         // The browser may report activity more recent than ours, never later than now.
         let client_last = now - i64::from(client_idle);
         if client_last > server_last {
@@ -91,6 +109,15 @@ fn ping(ping: PingRequest<'_>) -> JsonAnswer {
             "person": person,
         }),
     )
+}
+
+/// Whether the query names `closing` (a closing tab's ping), with or
+/// without a value.
+pub fn is_closing(query: Option<&str>) -> bool {
+    query.unwrap_or_default().split('&').any(|pair| {
+        let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+        percent_encoding::percent_decode_str(name).decode_utf8_lossy() == "closing"
+    })
 }
 
 /// The `idle_for` of a query: `Ok(None)` when absent; an error that says
@@ -127,6 +154,17 @@ pub fn parse_idle_for(query: Option<&str>) -> Result<Option<u32>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn closing_is_a_name_in_the_query() {
+        for query in ["closing", "closing=1", "closing=", "idle_for=3&closing", "%63losing"] {
+            assert!(is_closing(Some(query)), "{query}");
+        }
+        for query in ["", "closing_soon", "x=closing", "idle_for=3", "closin"] {
+            assert!(!is_closing(Some(query)), "{query}");
+        }
+        assert!(!is_closing(None));
+    }
 
     #[test]
     fn idle_for_parsing() {

@@ -54,6 +54,8 @@ pub struct Snippet {
     expire_after: u32,
     confirm_form_discard: bool,
     keep_unsaved_forms: bool,
+    /// `last_tab_grace` with `end_with_last_tab`, else 0 (off).
+    end_with_last_tab: u32,
     /// Opaque per-person tag (see [`ActiveSession::person`](crate::ActiveSession::person)).
     person: String,
     lang: &'static str,
@@ -89,6 +91,7 @@ impl Snippet {
             expire_after: timeouts.expire_after,
             confirm_form_discard: config.confirm_form_discard,
             keep_unsaved_forms: config.keep_unsaved_forms,
+            end_with_last_tab: if config.end_with_last_tab { config.last_tab_grace } else { 0 },
             person,
             lang: t.tag,
             title: t.title,
@@ -175,6 +178,9 @@ impl Snippet {
         if let (Some(field), Some(token)) = (&self.csrf_field, &self.csrf_token) {
             tag.push_str(&attribute("csrf-field", field));
             tag.push_str(&attribute("csrf-token", token));
+        }
+        if self.end_with_last_tab > 0 {
+            tag.push_str(&attribute("end-with-last-tab", &self.end_with_last_tab.to_string()));
         }
         tag.push_str("></script>");
         tag
@@ -370,6 +376,15 @@ mod tests {
     }
 
     #[test]
+    fn the_last_tab_grace_goes_into_the_script_tag_only_when_on() {
+        let tag =
+            |config: &Config| Snippet::new(config, config.timeouts(), Language::English, String::new()).script_tag();
+        assert!(!tag(&Config { last_tab_grace: 20, ..Config::default() }).contains("data-end-with-last-tab"));
+        let on = Config { end_with_last_tab: true, last_tab_grace: 20, ..Config::default() };
+        assert!(tag(&on).ends_with(" data-end-with-last-tab=\"20\"></script>"), "{}", tag(&on));
+    }
+
+    #[test]
     fn escapes_configured_values_and_translates() {
         let config = Config { login_url: "/login?a=\"><script>".into(), ..Config::default() };
         let html = snippet(&config, Language::French);
@@ -402,7 +417,8 @@ mod tests {
             // Tera's default escaper also writes '/' as &#x2F;, which browsers read as '/'.
             tera.set_escape_fn(escape_html);
             let tricky = Config { login_url: "/login?a=\"<b>&c='d'".into(), ..Config::default() };
-            for config in [Config::default(), tricky] {
+            let last_tab = Config { end_with_last_tab: true, last_tab_grace: 20, ..Config::default() };
+            for config in [Config::default(), tricky, last_tab] {
                 for (&language, csrf) in Language::ALL.iter().zip([None, Some(("csrf", "t\"<&>"))].into_iter().cycle())
                 {
                     let mut snippet = Snippet::new(&config, config.timeouts(), language, "p-1_x".into());

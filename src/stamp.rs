@@ -4,7 +4,8 @@
 //! Format (version 5): `base64url(nonce ‖ ciphertext ‖ tag)` without padding,
 //! always [`ENCODED_LEN`] characters. The plaintext is 50 bytes: the version
 //! byte, `signed_in_at` as a big-endian `i64`, `last_activity` as seconds
-//! after it (a big-endian `u32`: 136 years), the 8-byte
+//! after it (a big-endian `i32`, ±68 years: before it once the last tab
+//! closed, see `end_with_last_tab`), the 8-byte
 //! [`login tag`](Stamp::login_tag), the 8-byte
 //! [`person tag`](Stamp::person_tag) (see `binding.rs`), the 8-byte random
 //! [`session id`](Stamp::session_id) that revocations name, the session's
@@ -39,7 +40,7 @@ const VERSION: u8 = 5;
 pub const LOGIN_TAG_BYTES: usize = 8;
 /// Length of the person tag (HMAC-SHA256 cut to 64 bits).
 pub const PERSON_TAG_BYTES: usize = 8;
-/// Version byte, sign-in `i64`, activity offset `u32`, two binding tags,
+/// Version byte, sign-in `i64`, activity offset `i32`, two binding tags,
 /// the session id, three `u32` limits, a reserved byte.
 const PLAIN_LEN: usize = 1 + 8 + 4 + LOGIN_TAG_BYTES + PERSON_TAG_BYTES + 8 + 12 + 1;
 const LOGIN_AT: usize = 13;
@@ -228,8 +229,10 @@ impl StampCodec {
         let (body, tag) = rest.split_at_mut(PLAIN_LEN);
         body[0] = VERSION;
         body[1..9].copy_from_slice(&stamp.signed_in_at.to_be_bytes());
-        // Activity never precedes the sign-in; 136 years after it is far enough.
-        let offset = stamp.last_activity.saturating_sub(stamp.signed_in_at).clamp(0, i64::from(u32::MAX)) as u32;
+        // Before the sign-in only when the last tab closed (end_with_last_tab); 68 years is far enough.
+        let offset =
+            stamp.last_activity.saturating_sub(stamp.signed_in_at).clamp(i64::from(i32::MIN), i64::from(i32::MAX))
+                as i32;
         body[9..LOGIN_AT].copy_from_slice(&offset.to_be_bytes());
         body[LOGIN_AT..PERSON_AT].copy_from_slice(&stamp.login_tag);
         body[PERSON_AT..SESSION_AT].copy_from_slice(&stamp.person_tag);
@@ -390,7 +393,7 @@ fn parse_plain(plain: &[u8]) -> Option<Stamp> {
         return None;
     }
     let signed_in_at = i64::from_be_bytes(plain[1..9].try_into().ok()?);
-    let offset = u32::from_be_bytes(plain[9..LOGIN_AT].try_into().ok()?);
+    let offset = i32::from_be_bytes(plain[9..LOGIN_AT].try_into().ok()?);
     let stamp = Stamp {
         signed_in_at,
         last_activity: signed_in_at.checked_add(i64::from(offset))?,
@@ -477,13 +480,20 @@ mod tests {
             Stamp { signed_in_at: 0, last_activity: 0, ..Stamp::default() },
             Stamp {
                 signed_in_at: 5,
-                last_activity: 5 + i64::from(u32::MAX),
+                last_activity: 5 + i64::from(i32::MAX),
                 login_tag: [0xff; 8],
                 person_tag: [0; 8],
                 session_id: u64::MAX,
                 timeouts: Timeouts { warn_after: u32::MAX - 1, expire_after: u32::MAX, absolute_timeout: u32::MAX },
             },
-            Stamp { signed_in_at: i64::MAX - i64::from(u32::MAX), last_activity: i64::MAX, ..Stamp::default() },
+            Stamp { signed_in_at: i64::MAX - i64::from(i32::MAX), last_activity: i64::MAX, ..Stamp::default() },
+            // A closed last tab's: the activity moved before the sign-in.
+            Stamp { signed_in_at: 1_700_000_000, last_activity: 1_700_000_000 - 590, ..Stamp::default() },
+            Stamp {
+                signed_in_at: i64::from(u32::MAX),
+                last_activity: i64::from(u32::MAX) + i64::from(i32::MIN),
+                ..Stamp::default()
+            },
         ];
         for edge in edges {
             assert_eq!(codec.open(&codec.seal(edge)), Ok(edge));
@@ -658,7 +668,7 @@ mod tests {
 
     #[test]
     fn payload_rules() {
-        let timed = |version: u8, a: i64, offset: u32, timing: [u32; 3]| {
+        let timed = |version: u8, a: i64, offset: i32, timing: [u32; 3]| {
             let mut p = vec![version];
             p.extend_from_slice(&a.to_be_bytes());
             p.extend_from_slice(&offset.to_be_bytes());
@@ -671,7 +681,7 @@ mod tests {
             p.push(0);
             p
         };
-        let plain = |version: u8, a: i64, offset: u32| timed(version, a, offset, [540, 600, 43_200]);
+        let plain = |version: u8, a: i64, offset: i32| timed(version, a, offset, [540, 600, 43_200]);
         let tags = Stamp {
             login_tag: [4; LOGIN_TAG_BYTES],
             person_tag: [5; PERSON_TAG_BYTES],
@@ -680,6 +690,7 @@ mod tests {
         };
         assert_eq!(parse_plain(&plain(5, 5, 4)), Some(Stamp { signed_in_at: 5, last_activity: 9, ..tags }));
         assert_eq!(parse_plain(&plain(5, 5, 0)), Some(Stamp { signed_in_at: 5, last_activity: 5, ..tags }));
+        assert_eq!(parse_plain(&plain(5, 1000, -600)), Some(Stamp { signed_in_at: 1000, last_activity: 400, ..tags }));
         let off = Timeouts { warn_after: 1, expire_after: 2, absolute_timeout: 0 };
         assert_eq!(
             parse_plain(&timed(5, 5, 0, [1, 2, 0])),

@@ -1,14 +1,18 @@
-//! The ping's query parser on arbitrary queries: never panics, and a value
-//! it accepts is a whole number of seconds that fits a u32.
+//! The ping's query parsers on arbitrary queries: never panic, a value
+//! `idle_for` accepts is a whole number of seconds that fits a u32, and
+//! `closing` is found only in a query that spells it (maybe encoded).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rocket_session_security::__internals::parse_idle_for;
+use rocket_session_security::__internals::{is_closing, parse_idle_for};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(query) = std::str::from_utf8(data) {
         if let Ok(Some(seconds)) = parse_idle_for(Some(query)) {
             assert!(query.contains(&seconds.to_string()) || query.contains('%'));
+        }
+        if is_closing(Some(query)) {
+            assert!(query.contains("closing") || query.contains('%'));
         }
     }
 });

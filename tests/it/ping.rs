@@ -96,6 +96,91 @@ fn idle_for_zero_moves_activity_to_now_never_beyond() {
     assert_eq!(client.get("/poll").dispatch().status(), Status::Ok);
 }
 
+/// A closing tab's beacon: `navigator.sendBeacon` sets no `Accept`.
+fn closing_beacon<'c>(client: &'c Client) -> LocalResponse<'c> {
+    client.post(format!("{PING}?closing")).header(Header::new("Sec-Fetch-Site", "same-origin")).dispatch()
+}
+
+fn last_tab() -> Vec<(&'static str, rocket::figment::value::Value)> {
+    vec![("end_with_last_tab", true.into()), ("last_tab_grace", 5.into())]
+}
+
+/// W=5, E=10, grace 5: a closing tab moves last activity to now − 10 + 5.
+#[test]
+fn a_closing_tab_ends_the_session_after_the_grace() {
+    let (client, clock) = signed_in(last_tab());
+    clock.advance(2);
+    let res = closing_beacon(&client);
+    assert_eq!(res.status(), Status::Ok);
+    assert_no_store(&res);
+    // Before the sign-in itself: a session younger than expire_after ends after the grace too.
+    assert_eq!(stamp_of(&client, &res), Some((START, START - 3)));
+    assert_eq!(body_json(res)["idle_for"], 5);
+    clock.advance(4);
+    assert_eq!(client.get("/poll").dispatch().status(), Status::Ok, "4 s into the grace: still on");
+    clock.advance(1);
+    assert_eq!(client.get("/").dispatch().status(), Status::SeeOther, "the grace is over");
+}
+
+#[test]
+fn a_page_that_reports_within_the_grace_undoes_it() {
+    // A page load (a reload, a link) and another tab's ping, each after the beacon.
+    for undo in ["load", "ping"] {
+        let (client, clock) = signed_in(last_tab());
+        clock.advance(3);
+        closing_beacon(&client);
+        assert_eq!(held_stamp(&client), Some((START, START - 2)));
+        clock.advance(1);
+        match undo {
+            "load" => assert_eq!(client.get("/").dispatch().status(), Status::Ok),
+            // The other tab's person was last active 2 s ago, here or there.
+            _ => assert_eq!(ping(&client, "idle_for=2").status(), Status::Ok),
+        }
+        let expected = if undo == "load" { START + 4 } else { START + 2 };
+        assert_eq!(held_stamp(&client), Some((START, expected)), "{undo}");
+        clock.advance(7);
+        assert_eq!(client.get("/poll").dispatch().status(), Status::Ok, "{undo}: 7 s later, well past the grace");
+    }
+}
+
+#[test]
+fn a_closing_tab_never_extends_nor_revives() {
+    let (client, clock) = signed_in(last_tab());
+    clock.advance(7);
+    // Already due to end in 3 s, sooner than the grace: unchanged.
+    let res = closing_beacon(&client);
+    assert_eq!(res.status(), Status::Ok);
+    assert!(set_cookies(&res).is_empty(), "{:?}", set_cookies(&res));
+    assert_eq!(body_json(res)["idle_for"], 7);
+    // Nor does it count as activity, with idle_for or not.
+    let res = ping(&client, "closing&idle_for=0");
+    assert!(set_cookies(&res).is_empty(), "closing wins over idle_for");
+    clock.advance(3);
+    assert_eq!(body_json(closing_beacon(&client)), json!({ "state": "expired", "reason": "idle" }));
+    assert_eq!(client.get("/").dispatch().status(), Status::SeeOther);
+}
+
+#[test]
+fn closing_without_end_with_last_tab_is_a_clear_400() {
+    let (client, clock) = signed_in(vec![]);
+    clock.advance(2);
+    let res = closing_beacon(&client);
+    assert_eq!(res.status(), Status::BadRequest);
+    assert!(set_cookies(&res).is_empty());
+    assert_eq!(body_json(res), json!({ "error": "closing: end_with_last_tab is off on this server" }));
+    assert_eq!(held_stamp(&client), Some((START, START)));
+}
+
+#[test]
+fn a_closing_beacon_from_another_site_is_refused() {
+    let (client, clock) = signed_in(last_tab());
+    clock.advance(2);
+    let res = client.post(format!("{PING}?closing")).header(Header::new("Sec-Fetch-Site", "cross-site")).dispatch();
+    assert_eq!(res.status(), Status::Forbidden);
+    assert!(set_cookies(&res).is_empty());
+    assert_eq!(held_stamp(&client), Some((START, START)));
+}
+
 #[test]
 fn bad_input_is_a_clear_400_and_changes_nothing() {
     let cases = [
