@@ -30,8 +30,12 @@
 //   last put it, the activity since stays to be reported, and the ping is retried with backoff
 //   (see nextCheckAt); without any answer, a tab expires once its local idle time reaches
 //   expireAfter.
+// With end_with_last_tab, a tab that goes sends POST {pingUrl}?closing (a beacon, unanswered):
+// the server moves the session's last activity back to end it after the grace; any later ping
+// with idle_for moves it forward again.
 //
-// Shared state (Core's state), the same in every tab; times in ms since the epoch:
+// Shared state (Core's state), the same in every tab, sent as a list in this order; times in ms
+// since the epoch:
 //   lastActivity    the person's last activity, in any tab
 //   serverActivity  the last activity the server confirmed (now - its idle_for)
 //   lastAnswer      when the last ping settled, answered or not
@@ -50,6 +54,7 @@
 // Between tabs (same script version on both ends, so the format is free to change). Every
 // name holds the ping URL, so two apps on one origin (different bases) never mix:
 //   BroadcastChannel 'session_security <pingUrl>': the whole state, whenever a tab changes it;
+//     0, when a tab closes (end_with_last_tab);
 //   localStorage 'session_security <pingUrl> state': the same, as JSON, read back at each
 //     check by a tab that missed messages (asleep, throttled, or without BroadcastChannel);
 //   Web Lock 'session_security <pingUrl> leader': held by the leader tab, the one that pings;
@@ -84,7 +89,8 @@
 //     'signed-out' (signOut(), "Sign out now", or the server knows nobody), 'other-person'
 //     (someone else signed in); a tab that ends because another did gives the same reason),
 //   'session-security:unreachable' (a ping failed, in whichever tab; detail {reason: 'refused' |
-//     'failed' | 'timeout', status}; the console warns once per run of failures),
+//     'failed' | 'timeout', status, error: the answer's error text, if any}; the console warns
+//     once per run of failures),
 //   'session-security:reachable' (a ping got an answer again after failures),
 //   'session-security:signout-failed' (the logout URL refused the sign-out or could not be
 //     reached; detail.status, 0 without an HTTP answer; #session_security_signout_failed shows
@@ -164,8 +170,10 @@
       return env.isLeader() ? 0 : FOLLOWER_LAG_MS
     }
 
+    // The shared state as tabs send it: a list, in the order of the header (names would be most
+    // of the script's size on the wire).
     function snapshot() {
-      return {lastActivity, serverActivity, lastAnswer, warnAfterMs, expireAfterMs, signedOutAt, reason, failures, failure, person, personAt}
+      return [lastActivity, serverActivity, lastAnswer, warnAfterMs, expireAfterMs, signedOutAt, reason, failures, failure, person, personAt]
     }
 
     function share() {
@@ -207,36 +215,38 @@
       return Math.max(due, lastAnswer + 2000)
     }
 
-    // Merges another tab's state: the newest of each time wins. A time more than a second
-    // ahead of this tab's clock is ignored: it would hold off the deadlines (as fresh activity)
-    // or sign out tabs that have not even started.
+    // Merges another tab's state (see snapshot): the newest of each time wins. A time more than
+    // a second ahead of this tab's clock is ignored: it would hold off the deadlines (as fresh
+    // activity) or sign out tabs that have not even started. Not a list: nothing.
     function adopt(other) {
       const time = now()
-      // The time at key, or -Infinity: none, junk, or too far ahead.
-      const at = key => {
-        const value = Number(other?.[key])
+      const [otherActivity, otherServerActivity, otherAnswer, otherWarnAfterMs, otherExpireAfterMs, otherSignedOutAt,
+        otherReason, otherFailures, otherFailure, otherPerson, otherPersonAt] = Array.isArray(other) ? other : []
+      // The time, or -Infinity: none, junk, or too far ahead.
+      const at = value => {
+        value = Number(value)
         return value <= time + FUTURE_TOLERANCE_MS ? Math.min(value, time) : -Infinity
       }
       // The timeouts and the failures come with the newest ping; only a sane pair is taken.
-      if (at('lastAnswer') > lastAnswer) {
-        failures = other.failures > 0 ? Number(other.failures) : 0
-        failure = other.failure
-        if (other.warnAfterMs > 0 && other.expireAfterMs > other.warnAfterMs) {
-          warnAfterMs = other.warnAfterMs
-          expireAfterMs = other.expireAfterMs
+      if (at(otherAnswer) > lastAnswer) {
+        failures = otherFailures > 0 ? Number(otherFailures) : 0
+        failure = otherFailure
+        if (otherWarnAfterMs > 0 && otherExpireAfterMs > otherWarnAfterMs) {
+          warnAfterMs = otherWarnAfterMs
+          expireAfterMs = otherExpireAfterMs
         }
       }
       // Why it ended comes with the newest sign-out.
-      if (at('signedOutAt') > signedOutAt) {
-        signedOutAt = at('signedOutAt')
-        reason = knownReason(other.reason)
+      if (at(otherSignedOutAt) > signedOutAt) {
+        signedOutAt = at(otherSignedOutAt)
+        reason = knownReason(otherReason)
       }
-      lastActivity = Math.max(lastActivity, at('lastActivity'))
-      serverActivity = Math.max(serverActivity, at('serverActivity'))
-      lastAnswer = Math.max(lastAnswer, at('lastAnswer'))
-      if (at('personAt') > personAt && typeof other.person === 'string') {
-        person = other.person
-        personAt = at('personAt')
+      lastActivity = Math.max(lastActivity, at(otherActivity))
+      serverActivity = Math.max(serverActivity, at(otherServerActivity))
+      lastAnswer = Math.max(lastAnswer, at(otherAnswer))
+      if (at(otherPersonAt) > personAt && typeof otherPerson === 'string') {
+        person = otherPerson
+        personAt = at(otherPersonAt)
       }
     }
 
@@ -247,7 +257,6 @@
 
     function arm() {
       clearTimeout(timer)
-      timer = null
       // No timer while signed out, nor while a ping is out (its settle re-arms).
       if (signedOut || pingsInFlight > 0) {
         return
@@ -317,10 +326,10 @@
         }
         told = true
         toldAt = lastAnswer
-        ui.unreachable(failure)
+        ui.emit('unreachable', failure)
       } else if (!failures && told) {
         told = false
-        ui.reachable()
+        ui.emit('reachable')
       }
     }
 
@@ -338,7 +347,6 @@
     // while a ping is out) and could leave a page veiled for ever.
     function ping() {
       clearTimeout(timer)
-      timer = null
       pingsInFlight += 1
       const controller = new AbortController()
       const timeout = setTimeout(() => controller.abort(), PING_TIMEOUT_MS)
@@ -404,8 +412,9 @@
         leaveForAnotherPerson()
         return
       }
-      // Over, by the server's word (anonymous: nobody signed in, e.g. signed out elsewhere).
-      if (answer.state === 'expired' || answer.state === 'anonymous') {
+      // Over, by the server's word: expired, or anonymous (nobody signed in, e.g. signed out
+      // elsewhere); readAnswer lets no other state through.
+      if (answer.state && !active) {
         expire(false, answer.state === 'expired' ? knownReason(answer.reason) : 'signed-out')
         return
       }
@@ -445,7 +454,6 @@
 
     function stopTimers() {
       clearTimeout(timer)
-      timer = null
       shownDeadline = null
     }
 
@@ -595,6 +603,13 @@
         adopt(other)
         update(true)
       },
+      // Tells the server this tab's idle time now, if nothing else is asking (end_with_last_tab:
+      // a page of the site is open, so a closing tab's request to end the session is undone).
+      report() {
+        if (!signedOut && !pingsInFlight) {
+          ping()
+        }
+      },
     }
   }
 
@@ -611,7 +626,8 @@
     let claimedAt = null
 
     function fresh(lease, time) {
-      return typeof lease?.at === 'number' && lease.at <= time + FUTURE_TOLERANCE_MS && lease.at > time - LEASE_TTL_MS
+      // (A missing or junk `at` compares as NaN or a small number: not fresh.)
+      return lease?.at <= time + FUTURE_TOLERANCE_MS && lease.at > time - LEASE_TTL_MS
     }
 
     function isLeader() {
@@ -756,6 +772,8 @@
   let announceUnreached = false
   // The tab navigates away on purpose: no beforeunload prompt.
   let leaving = false
+  // The session is over for this page.
+  let ended = false
   let lastInputAt = -Infinity
   // The logout request in flight ("Sign out now" pressed twice asks once).
   let signingOut = null
@@ -809,6 +827,7 @@
 
   // The session is over for this page: nothing of it stays in sight.
   function endPage(reason) {
+    ended = true
     ui.hide(true)
     ui.veil(true)
     emit('expire', {reason})
@@ -854,12 +873,8 @@
       unreachedText.hidden = !shown
       announceUnreached = shown
     },
-    unreachable(failure) {
-      emit('unreachable', {reason: failure.reason, status: failure.status})
-    },
-    reachable() {
-      emit('reachable')
-    },
+    // The page's events: 'unreachable', 'reachable'.
+    emit,
     veil(veiled) {
       doc.documentElement.classList.toggle('session_security_expired', veiled)
       if (cover && !veiled) {
@@ -921,7 +936,7 @@
   const core = Core({warnAfter, expireAfter, pingUrl: config.pingUrl, person: config.person || ''}, {
     now,
     ui,
-    isLeader: () => lockHeld || (lease !== null && lease.isLeader()),
+    isLeader: () => lockHeld || lease?.isLeader(),
     fetch: (url, options) => fetch(url, options),
     load: () => readStore('state'),
     send(state) {
@@ -929,9 +944,23 @@
       channel?.postMessage(state)
     },
   })
+  // end_with_last_tab (data-end-with-last-tab: the grace in seconds): a closing tab asks the
+  // server to end the session after the grace, and says so to the other tabs (a message 0).
+  // Every page of the site that is open reports its idle time 1 s after it loads or hears of
+  // a closing tab (the closing tab's request, sent as the page goes, arrives first), which
+  // undoes it; and again halfway through the grace, in case a slow one arrived later.
+  // (NaN, off, without it.)
+  const lastTabGrace = Number(config.endWithLastTab)
+  function reportOpen() {
+    setTimeout(core.report, 1000)
+    setTimeout(core.report, lastTabGrace * 500)
+  }
+  if (lastTabGrace) {
+    reportOpen()
+  }
   // Without BroadcastChannel, tabs still meet in localStorage at each check (check() reads it).
   if (channel) {
-    channel.onmessage = event => core.merge(event.data)
+    channel.onmessage = event => event.data ? core.merge(event.data) : reportOpen()
   }
 
   // A change of leader moves this tab's next check (the follower lag): re-arm on each step.
@@ -1047,9 +1076,14 @@
   doc.addEventListener('visibilitychange', wake)
   // Into the back/forward cache: veiled now, so that the page is hidden from the first frame
   // it is shown again, until the server says the session is still active.
+  // And this may be the site's last tab (end_with_last_tab; not once the session is over).
   window.addEventListener('pagehide', event => {
     if (event.persisted) {
       ui.veil(true)
+    }
+    if (lastTabGrace && !ended) {
+      navigator.sendBeacon(config.pingUrl + '?closing')
+      channel?.postMessage(0)
     }
   })
   window.addEventListener('pageshow', event => {
@@ -1067,7 +1101,7 @@
       }
     })
   }
-  stay?.addEventListener('click', () => core.extend())
+  stay?.addEventListener('click', core.extend)
   signOutButton?.addEventListener('click', signOut)
   window.sessionSecurity = {activity: core.noteActivity, extend: core.extend, signOut, expired: core.expired, handleResponse}
 })()

@@ -108,7 +108,47 @@ in_every_engine!(
     sign_out_now_posts_the_apps_csrf_token_and_a_refusal_is_shown,
     screen_readers_hear_the_warning_each_minute_then_thirty_and_ten_seconds_then_the_cover,
     the_spa_example_warns_in_its_own_banner_extends_signs_out_and_ends_every_tab,
+    with_end_with_last_tab_closing_the_last_tab_ends_the_session_and_nothing_else_does,
 );
+
+/// `end_with_last_tab` with a 5 s grace (E=60, so no idle expiry in between):
+/// a reload, a link, and a second tab closing leave the session on past the
+/// grace; the site's last tab closing (a blank tab keeps the browser open)
+/// ends it, and the site opened again after the grace is the login page.
+async fn with_end_with_last_tab_closing_the_last_tab_ends_the_session_and_nothing_else_does(
+    engine: Engine,
+) -> TestResult {
+    let settings = vec![
+        ("warn_after", 40.into()),
+        ("expire_after", 60.into()),
+        ("end_with_last_tab", true.into()),
+        ("last_tab_grace", 5.into()),
+    ];
+    let Some((_serial, server, b)) = signed_in_scenario_with(engine, settings).await? else { return Ok(()) };
+    let name = engine.name();
+    let past_the_grace = Duration::from_secs(7);
+    b.client.refresh().await?;
+    b.client.find(Locator::Css("a[href='/form']")).await?.click().await?;
+    b.wait_for_path("/form", Duration::from_secs(5)).await?;
+    tokio::time::sleep(past_the_grace).await;
+    assert_eq!(b.poll_status().await?, json!(200), "{name}: a reload and a link never end the session");
+
+    let first = b.client.window().await?;
+    b.open_tab(&server.url("/")).await?;
+    b.client.close_window().await?;
+    b.client.switch_to_window(first.clone()).await?;
+    tokio::time::sleep(past_the_grace).await;
+    assert_eq!(b.poll_status().await?, json!(200), "{name}: another tab closing never ends the session");
+
+    let blank = b.client.new_window(true).await?;
+    b.client.close_window().await?;
+    b.client.switch_to_window(blank.handle).await?;
+    tokio::time::sleep(past_the_grace).await;
+    b.client.goto(&server.url("/")).await?;
+    b.wait_for_path("/login", Duration::from_secs(5)).await?;
+    b.quit().await;
+    Ok(())
+}
 
 /// The demo seals half the configured idle limit into an administrator's
 /// session at sign-in (E=44: 22 s, warned at 2 s): both tabs warn and expire

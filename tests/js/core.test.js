@@ -16,6 +16,10 @@ const PERSON = 'p-alice'
 const W = 5, E = 10 // seconds
 const T0 = 1_700_000_000_000
 const flush = () => new Promise(r => setImmediate(r))
+// The shared state as tabs send it (a list); named here, for the tests.
+const FIELDS = ['lastActivity', 'serverActivity', 'lastAnswer', 'warnAfterMs', 'expireAfterMs', 'signedOutAt', 'reason', 'failures', 'failure', 'person', 'personAt']
+const named = list => Object.fromEntries(FIELDS.map((name, i) => [name, list[i]]))
+const listed = state => FIELDS.map(name => state[name])
 
 function world({up = true} = {}) {
   const w = {t: T0, timers: new Map(), id: 0, tabs: [], shared: null, pings: [], up}
@@ -68,11 +72,11 @@ function world({up = true} = {}) {
       now: () => w.t,
       isLeader: () => tab.lead,
       fetch: (u, o) => w.fetch(tab, u, o),
-      load: () => w.shared && {...w.shared},
+      load: () => w.shared && [...w.shared],
       send(s) {
         tab.sends++
-        w.shared = {...s}
-        for (const o of w.tabs) if (o !== tab && !o.closed) queueMicrotask(() => o.frozen || o.core.merge({...s}))
+        w.shared = [...s]
+        for (const o of w.tabs) if (o !== tab && !o.closed) queueMicrotask(() => o.frozen || o.core.merge([...s]))
       },
       ui: {
         show(d) { if (tab.shown === null) tab.log.push(['show', w.t]); tab.shown = d; tab.shows.push(d) },
@@ -80,12 +84,17 @@ function world({up = true} = {}) {
         veil(v) { tab.veiled = !!v },
         expire(remote, reason) { tab.dead = {remote: !!remote, t: w.t, reason}; tab.log.push(['expire', w.t]); tab.veiled = true; tab.shown = null; return tab.covered },
         unreached(on) { tab.unreached = on },
-        unreachable(failure) { tab.failures.push({t: w.t, reason: failure.reason, status: failure.status}) },
-        reachable() { tab.reachable++ },
+        emit(name, detail) {
+          if (name === 'unreachable') tab.failures.push({t: w.t, reason: detail.reason, status: detail.status})
+          if (name === 'reachable') tab.reachable++
+        },
         leave() { tab.left = w.t; tab.veiled = true; tab.shown = null },
         reload() { tab.reloaded = true },
       },
     })
+    // Tests read and write the state by name.
+    const core = tab.core
+    tab.core = {...core, state: () => named(core.state()), merge: state => core.merge(Array.isArray(state) ? state : listed(state))}
     w.tabs.push(tab)
     return tab
   }
@@ -801,4 +810,25 @@ test('a local expiry without any answer gives idle, in every tab', async () => {
   const w = world({up: false}), a = w.tab(), b = w.tab()
   await w.advance(E * 1000)
   assert.deepEqual([a.dead, b.dead], [{remote: false, t: T0 + E * 1000, reason: 'idle'}, {remote: true, t: T0 + E * 1000, reason: 'idle'}])
+})
+
+test('report() tells the server this tab\'s idle time now, unless a ping is out or the session is over', async () => {
+  const w = world(), a = w.tab()
+  await w.advance(1000)
+  a.core.report()
+  assert.deepEqual(w.pings.map(p => [p.t - T0, p.idle]), [[1000, 1]])
+  w.server.hang = true
+  await w.advance(1000)
+  a.core.report()
+  a.core.report()
+  assert.equal(w.pings.length, 2, 'one at a time')
+  w.server.hang = false
+  await w.advance(15_000)
+  w.server.expired = true
+  a.core.report()
+  await w.advance(0)
+  assert.equal(a.dead.reason, 'idle')
+  const pings = w.pings.length
+  a.core.report()
+  assert.equal(w.pings.length, pings, 'over: nothing to report')
 })

@@ -36,7 +36,7 @@ class El extends EventTarget {
 }
 
 function browser() {
-  const b = {t: T0, timers: new Map(), id: 0, store: new Map(), channels: new Set(), lockHeld: false, pings: [], logouts: []}
+  const b = {t: T0, timers: new Map(), id: 0, store: new Map(), channels: new Set(), lockHeld: false, pings: [], logouts: [], beacons: []}
   b.schedule = (fn, ms, every) => { const id = ++b.id; b.timers.set(id, {at: b.t + Math.max(0, ms || 0), fn, every}); return id }
   b.advance = async ms => {
     const end = b.t + ms
@@ -102,13 +102,13 @@ function browser() {
       createElement: tag => el(tag),
       querySelector: () => null,
     })
-    const page = {doc, dialog, unreached, signOutFailed, stay, signout, announcer, events: [], warns: [], went: [], veiled: false}
+    const window = new EventTarget()
+    const page = {doc, window, dialog, unreached, signOutFailed, stay, signout, announcer, events: [], warns: [], went: [], veiled: false}
     // (The details are objects of the script's realm: copied here, to compare.)
     for (const name of EVENTS) doc.addEventListener('session-security:' + name, e => page.events.push([name, JSON.parse(JSON.stringify(e.detail ?? null))]))
-    const window = new EventTarget()
     const ctx = vm.createContext({
       document: doc, window, localStorage, BroadcastChannel, CustomEvent, AbortController, URLSearchParams,
-      navigator: {locks},
+      navigator: {locks, sendBeacon: url => b.beacons.push({t: b.t, url}) > 0},
       console: {warn: (...args) => page.warns.push(JSON.parse(JSON.stringify(args)))},
       performance: {now: () => b.t - T0},
       Date: {now: () => b.t},
@@ -139,12 +139,12 @@ function browser() {
   return b
 }
 
-test('the page hears of a refused ping: session-security:unreachable with reason and status, one console warning', async () => {
+test('the page hears of a refused ping: session-security:unreachable with reason, status and the error text, one console warning', async () => {
   const b = browser(), a = b.page()
   b.answer = () => [403, {error: 'cross-site request: Sec-Fetch-Site is not same-origin'}]
   await b.advance(5000)
   assert.equal(b.pings.length, 1)
-  assert.deepEqual(a.events.filter(([name]) => name === 'unreachable'), [['unreachable', {reason: 'refused', status: 403}]])
+  assert.deepEqual(a.events.filter(([name]) => name === 'unreachable'), [['unreachable', {reason: 'refused', status: 403, error: 'cross-site request: Sec-Fetch-Site is not same-origin'}]])
   assert.deepEqual(a.warns, [['session-security: ping failed', {reason: 'refused', status: 403, error: 'cross-site request: Sec-Fetch-Site is not same-origin'}]])
   await b.advance(2000)
   assert.equal(b.pings.length, 2)
@@ -173,7 +173,7 @@ test('Stay signed in that does not reach the server: the dialog comes back with 
   assert.equal(a.dialog.hidden, false, 'open again: the server never heard of the press')
   assert.equal(a.unreached.hidden, false, 'saying so')
   assert.equal(a.doc.activeElement, a.stay)
-  assert.deepEqual(a.events.slice(1), [['extend', null], ['warn', {secondsLeft: 592}], ['unreachable', {reason: 'refused', status: 403}]],
+  assert.deepEqual(a.events.slice(1), [['extend', null], ['warn', {secondsLeft: 592}], ['unreachable', {reason: 'refused', status: 403, error: 'cross-site request: Origin does not match Host'}]],
     'counting down to the server\'s deadline, 600 s after the page load')
   assert.notEqual(a.announcer.textContent, UNREACHED, 'not yet: the live region has just appeared')
   await b.advance(500)
@@ -288,4 +288,42 @@ test('A failed sign-out\'s text goes when the next warning opens', async () => {
   await b.advance(6000)
   assert.equal(a.dialog.hidden, false, 'the next warning')
   assert.equal(a.signOutFailed.hidden, true)
+})
+
+test('end_with_last_tab: every page reports 1 s after it loads and halfway through the grace; a closing tab sends the closing beacon, and the others report again', async () => {
+  const b = browser()
+  b.answer = () => [200, {state: 'active', idle_for: 0, warn_after: 50, expire_after: 600, person: 'p-alice'}]
+  const settings = {warnAfter: '50', endWithLastTab: '10'}
+  const a = b.page(settings), other = b.page(settings)
+  await b.advance(999)
+  assert.equal(b.pings.length, 0)
+  await b.advance(4001)
+  // Each page's idle time, from each page.
+  assert.deepEqual(b.pings.map(p => [p.t - T0, p.url.replace(/\d+$/, 'N')]), [1000, 1000, 5000, 5000].map(t => [t, '/session-security/ping?idle_for=N']))
+  assert.deepEqual(b.pings.slice(0, 2).map(p => p.url), ['/session-security/ping?idle_for=1', '/session-security/ping?idle_for=1'])
+  assert.deepEqual(b.beacons, [])
+
+  await b.advance(3000)
+  a.window.dispatchEvent(new Event('pagehide'))
+  assert.deepEqual(b.beacons, [{t: T0 + 8000, url: '/session-security/ping?closing'}], 'sent as the page goes')
+  await b.advance(6000)
+  assert.deepEqual(b.pings.slice(4).map(p => p.t - T0), [9000, 13000], 'the other tab reports, at 1 s and halfway')
+  assert.deepEqual([a.events, other.events], [[], []], 'nobody warned, nobody signed out')
+})
+
+test('end_with_last_tab: no closing beacon once the session is over, and none without the setting', async () => {
+  const b = browser()
+  const a = b.page({endWithLastTab: '10'})
+  await b.advance(2000)
+  b.answer = () => [401, {state: 'expired', reason: 'idle'}]
+  await b.advance(5000)
+  assert.deepEqual(a.events.at(-1), ['expire', {reason: 'idle'}])
+  a.window.dispatchEvent(new Event('pagehide'))
+  assert.deepEqual(b.beacons, [], 'over: nothing to end')
+
+  const off = browser(), page = off.page()
+  await off.advance(2000)
+  assert.equal(off.pings.length, 0, 'no report after loading')
+  page.window.dispatchEvent(new Event('pagehide'))
+  assert.deepEqual(off.beacons, [])
 })
