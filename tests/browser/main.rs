@@ -798,8 +798,9 @@ async fn another_app_on_the_same_origin_cannot_sign_this_one_out(engine: Engine)
     b.observe("one").await?;
     let post = "const [name, key] = arguments;
         const now = Date.now();
-        const state = { lastActivity: now - 500, serverActivity: now - 500, lastAnswer: now - 500,
-                        warnAfterMs: 5000, expireAfterMs: 10000, signedOutAt: now, person: '', personAt: 0 };
+        // lastActivity, serverActivity, lastAnswer, warnAfterMs, expireAfterMs, signedOutAt,
+        // reason, failures, failure, person, personAt: the list tabs share.
+        const state = [now - 500, now - 500, now - 500, 5000, 10000, now, 'signed-out', 0, null, '', 0];
         const channel = new BroadcastChannel(name);
         channel.postMessage(state);
         channel.close();
