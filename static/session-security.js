@@ -10,11 +10,12 @@
 //   store, the leader flag and the UI all come through env, so tests/js drive it with a fake
 //   clock, a fake server and fake tabs.
 // - Lease(store, id, now): leader election through localStorage, for browsers without Web Locks.
-// - isPersonsActivity(event, context): which events count as a person's activity.
+// - isPersonsActivity(event, dialogOpen, insideDialog, recentInput): which events count as a
+//   person's activity.
 // - plural, nextUrl: text helpers.
 //   These are exported for node (tests/js).
 // - The tab layer (after the export; it runs only in a page whose script tag carries the
-//   config as data-* attributes): the dialog and its countdown, activity listeners, the
+//   config as data-* attributes): the dialog and its countdown (in the tab's title too), activity listeners, the
 //   leader election and the messages between tabs.
 //
 // Server: POST {pingUrl}?idle_for=<seconds idle here> answers about the session:
@@ -658,25 +659,25 @@
     return event.key === 'Tab' || event.code === 'Tab'
   }
 
-  // Whether an event is a person's activity. context: dialogOpen (the crate's warning dialog
-  // shows), insideDialog (the event's target is in the dialog's box), recentInput (a trusted
-  // wheel, touch, key or pointer press in the last second).
-  function isPersonsActivity(event, context) {
+  // Whether an event is a person's activity, given whether the crate's warning dialog shows
+  // (dialogOpen), the event's target is in the dialog's box (insideDialog), and a trusted
+  // wheel, touch, key or pointer press came in the last second (recentInput).
+  function isPersonsActivity(event, dialogOpen, insideDialog, recentInput) {
     if (!event.isTrusted) {
       return false
     }
     if (event.type === 'scroll') {
-      return context.recentInput && !context.dialogOpen
+      return recentInput && !dialogOpen
     }
-    if (!context.dialogOpen) {
+    if (!dialogOpen) {
       return true
     }
     if (event.type === 'keydown') {
-      const pressesButton = context.insideDialog && (event.key === 'Enter' || event.key === ' ')
+      const pressesButton = insideDialog && (event.key === 'Enter' || event.key === ' ')
       return !NAVIGATION_KEY.test(event.key) && !isTab(event) && !pressesButton
     }
     if (event.type === 'pointerdown') {
-      return !context.insideDialog
+      return !insideDialog
     }
     return false
   }
@@ -767,6 +768,8 @@
   let counterTimer = null
   let deadline = 0
   let secondsShown = null
+  // The page's own title, while the tab's title shows the countdown in front of it.
+  let pageTitle = ''
   // The unreached text is to be announced: at the next render, once the dialog shows (a live
   // region that appears along with its text may not be read out).
   let announceUnreached = false
@@ -802,12 +805,14 @@
     return [...doc.forms].some(form => !submittedForms.has(form) && [...form.elements].some(fieldChanged))
   }
 
-  // The counter, every 500 ms while the warning shows. Screen readers hear the sentence at each
-  // full minute, then at 30 and 10 s: once each, not every second.
+  // The counter, every 500 ms while the warning shows, in the dialog and in the tab's title (the
+  // person may be in another window). Screen readers hear the sentence at each full minute, then
+  // at 30 and 10 s: once each, not every second.
   function render() {
     const seconds = secondsLeft()
     if (counter) {
       counter.textContent = plural(category => dialog.getAttribute('data-seconds-' + category), config.lang, seconds)
+      doc.title = counter.textContent + ' · ' + pageTitle
       const coarseStep = seconds % 60 === 0 || seconds === 30 || seconds === 10
       if (seconds !== secondsShown && seconds > 0 && coarseStep) {
         announcer.textContent = counter.parentNode.textContent
@@ -843,6 +848,7 @@
         warningShown = true
         dialogOpen = dialog.isConnected
         focusedBefore = doc.activeElement
+        pageTitle = doc.title
         dialog.hidden = false
         signOutFailedText.hidden = true
         stay?.focus()
@@ -863,6 +869,9 @@
       dialog.hidden = true
       if (hadFocus) {
         focusedBefore?.focus()
+      }
+      if (wasShown) {
+        doc.title = pageTitle
       }
       if (wasShown && !quiet) {
         emit('extend')
@@ -1055,8 +1064,7 @@
     if (event.isTrusted && /^(wheel|touch|key|pointerdown)/.test(event.type)) {
       lastInputAt = now()
     }
-    const context = {dialogOpen, insideDialog: modal.contains(event.target), recentInput: now() - lastInputAt < 1000}
-    if (isPersonsActivity(event, context)) {
+    if (isPersonsActivity(event, dialogOpen, modal.contains(event.target), now() - lastInputAt < 1000)) {
       core.noteActivity()
     }
   }

@@ -573,7 +573,21 @@ async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session(engine: E
     let Some((_serial, _server, b)) = signed_in_scenario(engine).await? else { return Ok(()) };
     b.observe("one").await?;
     let start = b.now_ms().await?;
+    let page_title = b.client.title().await?;
     b.wait_for("one", "warning-shown", Duration::from_secs(10)).await?;
+    // The countdown is in the tab's title too, in front of the page's own.
+    let (title, counter) = (
+        b.client.title().await?,
+        b.eval("return document.getElementById('session_security_counter').textContent").await?,
+    );
+    let counter = counter.as_str().unwrap_or_default();
+    assert!(leading_number(counter).is_some(), "{}: counter {counter:?}", engine.name());
+    // (The counter may tick between the two reads.)
+    assert!(
+        title.ends_with(&format!(" · {page_title}")) && leading_number(&title).is_some() && title.contains(" second"),
+        "{}: title {title:?} while the warning shows {counter:?} on {page_title:?}",
+        engine.name()
+    );
     let a11y = b
         .eval(
             "const w = document.getElementById('session_security_warning');
@@ -600,6 +614,7 @@ async fn the_dialog_is_accessible_and_stay_signed_in_keeps_the_session(engine: E
     }
     b.client.find(fantoccini::Locator::Id("session_security_stay")).await?.click().await?;
     b.wait_for("one", "warning-hidden", Duration::from_secs(2)).await?;
+    assert_eq!(b.client.title().await?, page_title, "{}: the page's title is back", engine.name());
     // Past the original expiry, the session is alive and the page unchanged.
     let wait = (start + 11_500 - b.now_ms().await?).max(0) as u64;
     tokio::time::sleep(Duration::from_millis(wait)).await;

@@ -9,7 +9,10 @@ const path = require('node:path')
 const FILE = process.env.SESSION_SECURITY_SCRIPT === 'dist' ? ['dist', 'session-security.min.js'] : ['session-security.js']
 const ctx = vm.createContext({module: {exports: {}}, setTimeout, clearTimeout, console})
 vm.runInContext(fs.readFileSync(path.join(__dirname, '..', '..', 'static', ...FILE), 'utf8'), ctx)
-const {Lease, isPersonsActivity} = ctx.module.exports
+const {Lease} = ctx.module.exports
+// The page's context by name, as the script passes it: dialogOpen, insideDialog, recentInput.
+const isPersonsActivity = (event, context) =>
+  ctx.module.exports.isPersonsActivity(event, context.dialogOpen, context.insideDialog, context.recentInput)
 
 // localStorage shared by tabs; a write reaches the other tabs `delay` ms later (different
 // processes), the writer at once.

@@ -96,7 +96,7 @@ function browser() {
     const byId = new Map([dialog, ...dialog.descendants(), cover].filter(e => e.id).map(e => [e.id, e]))
     Object.assign(doc, {
       connected: new Set([dialog, ...dialog.descendants(), cover, body]),
-      currentScript: script, hidden: false, forms: [], activeElement: body, body,
+      currentScript: script, hidden: false, forms: [], activeElement: body, body, title: 'Notes · CRM',
       documentElement: {classList: {toggle(name, on) { page.veiled = on }}},
       getElementById: id => byId.get(id) || null,
       createElement: tag => el(tag),
@@ -326,4 +326,21 @@ test('end_with_last_tab: no closing beacon once the session is over, and none wi
   assert.equal(off.pings.length, 0, 'no report after loading')
   page.window.dispatchEvent(new Event('pagehide'))
   assert.deepEqual(off.beacons, [])
+})
+
+test('the countdown is in the tab\'s title while the warning shows, and the page\'s title comes back', async () => {
+  const b = browser(), a = b.page()
+  await b.advance(5000)
+  assert.equal(a.doc.title, '595 seconds · Notes · CRM')
+  await b.advance(1000)
+  assert.equal(a.doc.title, '594 seconds · Notes · CRM', 'it counts down')
+  a.stay.dispatchEvent(new Event('click'))
+  await b.advance(0)
+  assert.equal(a.doc.title, 'Notes · CRM')
+  await b.advance(6000)
+  assert.match(a.doc.title, /^\d+ seconds · Notes · CRM$/, 'the next warning')
+  b.answer = () => [401, {state: 'expired', reason: 'idle'}]
+  await b.advance(600_000)
+  assert.deepEqual(a.events.at(-1), ['expire', {reason: 'idle'}])
+  assert.equal(a.doc.title, 'Notes · CRM', 'and after the expiry')
 })
