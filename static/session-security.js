@@ -6,7 +6,8 @@
 // is exactly what this file produces.
 //
 // Structure
-// - Core(config, env): the timing core, pure. No DOM: the clock, the network, the shared
+// - Core(config, env): the timing core, pure. config: warnAfter, expireAfter (seconds), pingUrl,
+//   person (the script tag's data-* as they are). No DOM: the clock, the network, the shared
 //   store, the leader flag and the UI all come through env, so tests/js drive it with a fake
 //   clock, a fake server and fake tabs.
 // - Lease(store, id, now): leader election through localStorage, for browsers without Web Locks.
@@ -99,8 +100,10 @@
 //   The crate's dialog shows #session_security_unreached while the warning stands because the
 //   person's activity did not reach the server (it counts down to the server's deadline).
 //   Once the session is over, and while a page is checked with the server (restored from the
-//   back/forward cache, woken past the deadline), <html> has the class session_security_expired;
-//   the crate's stylesheet hides the page for it, a page without that stylesheet must do the same.
+//   back/forward cache, woken past the deadline), <html> has the class session_security_expired
+//   and everything in <body> but the cover is out of the document (held here, put back when the
+//   server says active); the crate's stylesheet hides anything added to <body> meanwhile, a page
+//   without that stylesheet should do the same.
 (function sessionSecurity() {
   const PING_TIMEOUT_MS = 15000
   // How far ahead another tab's times may be (tabs' clocks differ by milliseconds).
@@ -124,7 +127,7 @@
     const ui = env.ui
     const now = env.now
     // Who this page was made for ('' unknown).
-    const pagePerson = config.person
+    const pagePerson = config.person || ''
     const start = now()
     // The shared state (see the header).
     let lastActivity = start
@@ -768,6 +771,8 @@
   let counterTimer = null
   let deadline = 0
   let secondsShown = null
+  // What the veil took out of the page.
+  const held = new DocumentFragment()
   // The page's own title, while the tab's title shows the countdown in front of it.
   let pageTitle = ''
   // The unreached text is to be announced: at the next render, once the dialog shows (a live
@@ -884,17 +889,31 @@
     },
     // The page's events: 'unreachable', 'reachable'.
     emit,
+    // Veiled, the page's content is out of the DOM, not only out of sight: DevTools, Reader View,
+    // "Save page" and select-all find only the cover. It is held here, typed input and all, and
+    // put back as it was when the server says the session is active.
     veil(veiled) {
+      const body = doc.body
       doc.documentElement.classList.toggle('session_security_expired', veiled)
-      if (cover && !veiled) {
-        cover.hidden = true
+      if (veiled) {
+        held.append(...body.childNodes)
+        if (cover) {
+          body.append(cover)
+        }
+      } else {
+        body.prepend(held)
+        if (cover) {
+          cover.hidden = true
+        }
       }
     },
     expire(fromOtherTab, reason) {
+      // (Asked first: the veil takes the forms out of the page.)
+      const keep = config.keepUnsavedForms === 'true' && hasUnsavedInput()
       endPage(reason)
       // Unsaved input: the tab stays (true, to the core) under the cover, or just veiled if the
       // page has none, rather than lose it.
-      if (config.keepUnsavedForms === 'true' && hasUnsavedInput()) {
+      if (keep) {
         // Without a cover (a page of the app's own), the veil alone.
         if (cover) {
           cover.hidden = false
@@ -908,10 +927,8 @@
     },
     // Someone else signed in: drafts discarded, no way back to this page (no next).
     leave() {
+      // (What the veil holds goes with the page, now.)
       endPage('other-person')
-      for (const form of [...doc.forms]) {
-        form.reset()
-      }
       goToLogin(config.loginUrl, 0)
     },
     reload() {
@@ -942,7 +959,7 @@
   // The leader pings for all tabs: the holder of a Web Lock, else of a lease in localStorage.
   let lockHeld = false
   let lease = null
-  const core = Core({warnAfter, expireAfter, pingUrl: config.pingUrl, person: config.person || ''}, {
+  const core = Core(config, {
     now,
     ui,
     isLeader: () => lockHeld || lease?.isLeader(),
@@ -1103,7 +1120,8 @@
   doc.addEventListener('submit', event => submittedForms.add(event.target), {capture: true})
   if (config.confirmFormDiscard === 'true') {
     window.addEventListener('beforeunload', event => {
-      if (!leaving && hasUnsavedInput()) {
+      // (Covered, the input is held out of the page: ended, yet not leaving.)
+      if (!leaving && (ended || hasUnsavedInput())) {
         event.preventDefault()
         event.returnValue = ''
       }

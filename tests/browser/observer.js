@@ -42,9 +42,12 @@ if (announcer) {
 // The text left in the page once the session is over (the page's own listeners ran first).
 document.addEventListener('session-security:expire', () => log('text-at-expiry', document.body.textContent));
 window.addEventListener('pagehide', () => log('leave', location.pathname));
-// Restored from the back/forward cache: what the person sees at once.
+// Restored from the back/forward cache: what the person sees at once ('hidden' also when the
+// page's content is out of the DOM).
 window.addEventListener('pageshow', (e) => {
-  if (e.persisted) log('restored', getComputedStyle(document.querySelector('main') || document.body).visibility);
+  const main = document.querySelector('main');
+  const seen = !!main && main.getClientRects().length > 0 && getComputedStyle(main).visibility !== 'hidden';
+  if (e.persisted) log('restored', seen ? 'visible' : 'hidden');
 });
 log('start', location.pathname);
 return true;

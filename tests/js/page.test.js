@@ -33,6 +33,19 @@ class El extends EventTarget {
   descendants() { return this.children.flatMap(c => [c, ...c.descendants()]) }
   querySelector(selector) { return this.descendants().find(e => selector === '.' + e.className) || null }
   querySelectorAll(tag) { return this.descendants().filter(e => e.tagName === tag) }
+  get childNodes() { return this.children }
+  append(...nodes) { for (const node of nodes) this.insert(node, false) }
+  prepend(...nodes) { for (const node of nodes.reverse()) this.insert(node, true) }
+  // Moves node (a fragment: its children) here, out of where it was.
+  insert(node, first) {
+    const moved = node.tagName === '#fragment' ? node.children.splice(0) : [node]
+    for (const n of moved) {
+      if (n.parentNode) n.parentNode.children.splice(n.parentNode.children.indexOf(n), 1)
+      n.parentNode = this
+    }
+    if (first) this.children.unshift(...moved)
+    else this.children.push(...moved)
+  }
 }
 
 function browser() {
@@ -90,7 +103,9 @@ function browser() {
     const dialog = el('div', {id: 'session_security_warning', hidden: true,
       attrs: {'data-seconds-one': '{n} second', 'data-seconds-other': '{n} seconds'}}, [el('div', {className: 'session_security_overlay'}), modal])
     const cover = el('div', {id: 'session_security_cover', hidden: true})
-    const body = el('body')
+    // The page's own content, then the snippet.
+    const content = el('main', {textContent: 'Salary of bob: 91k'})
+    const body = el('body', {}, [content, dialog, cover])
     const script = el('script', {dataset: {warnAfter: '5', expireAfter: '600', pingUrl: '/session-security/ping', loginUrl: '/login',
       logoutUrl: '/logout', logoutMethod: 'get', person: 'p-alice', lang: 'en', keepUnsavedForms: 'false', confirmFormDiscard: 'false', ...data}})
     const byId = new Map([dialog, ...dialog.descendants(), cover].filter(e => e.id).map(e => [e.id, e]))
@@ -103,11 +118,12 @@ function browser() {
       querySelector: () => null,
     })
     const window = new EventTarget()
-    const page = {doc, window, dialog, unreached, signOutFailed, stay, signout, announcer, events: [], warns: [], went: [], veiled: false}
+    const page = {doc, window, body, content, cover, dialog, unreached, signOutFailed, stay, signout, announcer, events: [], warns: [], went: [], veiled: false}
     // (The details are objects of the script's realm: copied here, to compare.)
     for (const name of EVENTS) doc.addEventListener('session-security:' + name, e => page.events.push([name, JSON.parse(JSON.stringify(e.detail ?? null))]))
     const ctx = vm.createContext({
       document: doc, window, localStorage, BroadcastChannel, CustomEvent, AbortController, URLSearchParams,
+      DocumentFragment: class extends El { constructor() { super(doc, '#fragment') } },
       navigator: {locks, sendBeacon: url => b.beacons.push({t: b.t, url}) > 0},
       console: {warn: (...args) => page.warns.push(JSON.parse(JSON.stringify(args)))},
       performance: {now: () => b.t - T0},
@@ -343,4 +359,35 @@ test('the countdown is in the tab\'s title while the warning shows, and the page
   await b.advance(600_000)
   assert.deepEqual(a.events.at(-1), ['expire', {reason: 'idle'}])
   assert.equal(a.doc.title, 'Notes · CRM', 'and after the expiry')
+})
+
+test('veiled, the page\'s content is out of the DOM, not only out of sight, and comes back as it was', async () => {
+  const b = browser(), a = b.page()
+  const persisted = type => Object.assign(new Event(type), {persisted: true})
+  a.window.dispatchEvent(persisted('pagehide'))
+  assert.deepEqual([a.body.children, a.veiled], [[a.cover], true], 'into the back/forward cache: only the cover stays')
+  assert.equal(a.content.parentNode.tagName, '#fragment', 'held by the script')
+  a.window.dispatchEvent(persisted('pageshow'))
+  await b.advance(0)
+  assert.deepEqual([a.body.children, a.veiled], [[a.content, a.dialog, a.cover], false], 'the server says active: back as it was')
+
+  b.answer = () => [401, {state: 'expired', reason: 'idle'}]
+  await b.advance(5000)
+  assert.deepEqual([a.body.children, a.cover.hidden, a.went], [[a.cover], true, ['/login?next=%2Fnotes']], 'expired: gone for good')
+})
+
+test('keep_unsaved_forms: covered, only the cover is in the page; the same person signing in again brings it all back', async () => {
+  const b = browser(), a = b.page({keepUnsavedForms: 'true'}), other = b.page({keepUnsavedForms: 'true'})
+  a.doc.forms = [{elements: [{type: 'textarea', value: 'Minutes, not yet saved', defaultValue: ''}]}]
+  b.answer = () => [401, {state: 'expired', reason: 'idle'}]
+  await b.advance(5000)
+  assert.deepEqual([a.body.children, a.cover.hidden, a.went], [[a.cover], false, []], 'covered, and staying')
+  await b.advance(1000)
+  assert.deepEqual([a.went, other.went], [[], ['/login?next=%2Fnotes']], 'the tab without input leaves')
+  // Signed in again (in a tab not shown here): activity after the sign-out reaches the covered tab.
+  b.answer = () => [200, {state: 'active', idle_for: 0, warn_after: 5, expire_after: 600, person: 'p-alice'}]
+  const signedInAgain = b.page({keepUnsavedForms: 'true'})
+  signedInAgain.api.activity()
+  await b.advance(4000)
+  assert.deepEqual([a.body.children, a.cover.hidden], [[a.content, a.dialog, a.cover], true])
 })
