@@ -391,3 +391,20 @@ test('keep_unsaved_forms: covered, only the cover is in the page; the same perso
   await b.advance(4000)
   assert.deepEqual([a.body.children, a.cover.hidden], [[a.content, a.dialog, a.cover], true])
 })
+
+test('confirm_form_discard: a covered page asks before it is closed (its input is held out of the page), a leaving one does not', async () => {
+  const b = browser(), settings = {keepUnsavedForms: 'true', confirmFormDiscard: 'true'}
+  const a = b.page(settings), other = b.page(settings)
+  a.doc.forms = [{elements: [{type: 'textarea', value: 'Minutes, not yet saved', defaultValue: ''}]}]
+  const asks = page => {
+    const event = new Event('beforeunload', {cancelable: true})
+    page.window.dispatchEvent(event)
+    return event.defaultPrevented
+  }
+  assert.deepEqual([asks(a), asks(other)], [true, false])
+  b.answer = () => [401, {state: 'expired', reason: 'idle'}]
+  await b.advance(6000)
+  assert.deepEqual([a.cover.hidden, a.went, other.went], [false, [], ['/login?next=%2Fnotes']])
+  a.doc.forms = [] // (the fake's forms are not moved by the veil: as the browser's would be)
+  assert.deepEqual([asks(a), asks(other)], [true, false])
+})
