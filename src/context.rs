@@ -266,7 +266,12 @@ impl Shared {
 const NO_ACTION: u8 = 0;
 const SIGN_IN: u8 = 1;
 const SIGN_OUT: u8 = 2;
-const NO_MERGE: i64 = i64::MIN;
+/// No time recorded (the ping's merge, a closing tab's end).
+const NO_TIME: i64 = i64::MIN;
+
+fn recorded_time(cell: &AtomicI64) -> Option<i64> {
+    Some(cell.load(Ordering::Relaxed)).filter(|&at| at != NO_TIME)
+}
 
 /// What a handler asked for in this request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -330,8 +335,8 @@ impl RequestSession {
             decided: OnceLock::new(),
             action: AtomicU8::new(NO_ACTION),
             sign_in: Mutex::new((0, Timeouts::default())),
-            merged_activity: AtomicI64::new(NO_MERGE),
-            closing_at: AtomicI64::new(NO_MERGE),
+            merged_activity: AtomicI64::new(NO_TIME),
+            closing_at: AtomicI64::new(NO_TIME),
             rejected: AtomicU8::new(NOT_REJECTED),
             protected: AtomicBool::new(false),
         }
@@ -410,7 +415,7 @@ impl RequestSession {
     }
 
     pub fn merged_activity(&self) -> Option<i64> {
-        Some(self.merged_activity.load(Ordering::Relaxed)).filter(|&at| at != NO_MERGE)
+        recorded_time(&self.merged_activity)
     }
 
     /// A closing tab's ping (`end_with_last_tab`) moved last activity back to `at`.
@@ -419,7 +424,7 @@ impl RequestSession {
     }
 
     pub fn closing_at(&self) -> Option<i64> {
-        Some(self.closing_at.load(Ordering::Relaxed)).filter(|&at| at != NO_MERGE)
+        recorded_time(&self.closing_at)
     }
 
     /// A guard of the crate refused this request: `on_response` may shape the answer.
