@@ -3,8 +3,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-
-use time::OffsetDateTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current UTC time, in whole seconds since the Unix epoch.
 ///
@@ -36,7 +35,13 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_unix(&self) -> i64 {
-        OffsetDateTime::now_utc().unix_timestamp()
+        // Seconds straight from the system time: `OffsetDateTime::now_utc` also works out the
+        // calendar date, about 150 instructions a request more (bench/callgrind.sh).
+        let seconds = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(since) => seconds(since),
+            Err(before) => -seconds(before.duration()),
+        }
     }
 }
 
