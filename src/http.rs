@@ -762,6 +762,10 @@ mod tests {
         assert!(own(&[host, ("Accept", "image/png")]));
         assert!(own(&[host, ("Referer", "not a url"), ("Accept", "text/html")]));
         assert!(!own(&[host, ("Referer", "not a url"), ("Accept", "image/png")]));
+        // Given twice (no browser does), the first one counts, as `get_one` reads it; in any letter case.
+        let foreign = ("referer", "http://other-app.corp.example/");
+        assert!(own(&[host, ("Referer", "http://app.corp.example/"), foreign, ("Accept", "image/png")]));
+        assert!(!own(&[host, foreign, ("Referer", "http://app.corp.example/"), ("Accept", "image/png")]));
     }
 
     #[test]

@@ -76,6 +76,16 @@ fuzz_target!(|data: &[u8]| {
     if speculative {
         assert!(!own, "a prefetch or prerender is never the person's activity");
     }
+    // Without Fetch Metadata the first Referer decides (read in the same walk over the headers as the
+    // rest): none at all, and nothing speculative, is the person's own (typed, bookmarked, an API client).
+    let fetch_metadata = headers.iter().any(|h| {
+        let name = h.name().as_str();
+        name.len() > "sec-fetch-".len() && name[.."sec-fetch-".len()].eq_ignore_ascii_case("sec-fetch-")
+    });
+    let preview = headers.get("X-Purpose").any(|v| v.to_ascii_lowercase().contains("preview"));
+    if !fetch_metadata && !speculative && !preview && !headers.contains("Referer") {
+        assert!(own, "no Fetch Metadata, no Referer, no prefetch: the person's own request");
+    }
     let other_site = headers.get("Sec-Fetch-Site").any(|v| v.eq_ignore_ascii_case("cross-site"));
     let navigated_by_user = headers.get("Sec-Fetch-User").any(|v| v == "?1");
     if other_site && !navigated_by_user {
