@@ -38,6 +38,7 @@ pub type LoginValues<'a> = [Option<&'a str>; MAX_LOGIN_COOKIES];
 
 const PERSON_DOMAIN: u8 = b'P';
 const BROWSER_DOMAIN: u8 = b'B';
+const DRAFT_DOMAIN: u8 = b'D';
 
 /// Makes the binding tags under their keys. The keyed HMAC state is made
 /// once; each person tag clones it.
@@ -101,6 +102,25 @@ impl Binder {
         }
         let digest = self.hmac(BROWSER_DOMAIN, [(0, person_tag.as_slice()), (1, self.app.as_slice())].into_iter());
         base64url(&digest[..12])
+    }
+
+    /// The key that seals this person's kept draft in the browser
+    /// (`keep_unsaved_forms`): 32 bytes for AES-256-GCM, in base64url
+    /// without padding (43 characters, a JWK's `k`). The same for
+    /// every sign-in of the same person in this app, unrelated to the
+    /// browser tag (another domain of the digest), so the page's `data-person`
+    /// gives nothing of it away; `None` without a person.
+    pub fn draft_key(&self, person_tag: &PersonTag) -> Option<String> {
+        if *person_tag == [0; PERSON_TAG_BYTES] {
+            return None;
+        }
+        let digest = self.hmac(DRAFT_DOMAIN, [(0, person_tag.as_slice()), (1, self.app.as_slice())].into_iter());
+        // 32 bytes and a zero one encode to 44 characters; the first 43 are the 32 bytes' own.
+        let mut padded = [0u8; 33];
+        padded[..32].copy_from_slice(&digest);
+        let mut key = base64url(&padded);
+        key.truncate(43);
+        Some(key)
     }
 }
 
@@ -236,5 +256,32 @@ mod tests {
         let other_app = Binder::new(&[1; 16], &[1; 32], "other");
         assert_eq!(other_app.person_tag(std::iter::once((0, b"42".as_slice()))), person);
         assert_ne!(other_app.browser_tag(&person), shown);
+    }
+
+    #[test]
+    fn the_draft_key_is_per_person_and_app_and_unrelated_to_the_browser_tag() {
+        let binder = Binder::new(&[1; 16], &[1; 32], "app");
+        let alice = binder.person_tag(std::iter::once((0, b"alice".as_slice())));
+        let bob = binder.person_tag(std::iter::once((0, b"bob".as_slice())));
+        let key = binder.draft_key(&alice).expect("a person has a key");
+        assert_eq!(key.len(), 43, "32 bytes in unpadded base64url: {key}");
+        assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{key}");
+        // The last character carries 4 bits of the key and 2 zero bits.
+        assert!(b"AEIMQUYcgkosw048".contains(&key.as_bytes()[42]), "{key}");
+        assert_eq!(binder.draft_key(&alice).as_deref(), Some(key.as_str()), "the same at every sign-in");
+        assert_ne!(binder.draft_key(&bob).as_deref(), Some(key.as_str()), "another person, another key");
+        let other_app = Binder::new(&[1; 16], &[1; 32], "other");
+        assert_ne!(other_app.draft_key(&alice).as_deref(), Some(key.as_str()), "another app, another key");
+        let other_secret = Binder::new(&[1; 16], &[2; 32], "app");
+        assert_ne!(other_secret.draft_key(&alice).as_deref(), Some(key.as_str()), "another secret_key, another key");
+        // The browser tag's digest is another one: the page's data-person gives nothing of the key.
+        let shown = binder.hmac(BROWSER_DOMAIN, [(0, alice.as_slice()), (1, b"app".as_slice())].into_iter());
+        let shown: String = shown[..12].iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(
+            base64url(&binder.hmac(BROWSER_DOMAIN, [(0, alice.as_slice()), (1, b"app".as_slice())].into_iter())[..12]),
+            binder.browser_tag(&alice)
+        );
+        assert!(!key.contains(&shown), "{key} {shown}");
+        assert_eq!(binder.draft_key(&[0; PERSON_TAG_BYTES]), None, "nobody: no key");
     }
 }

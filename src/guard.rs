@@ -173,7 +173,8 @@ impl ActiveSession {
     /// put `to_string()` in any page, or give it to Tera as
     /// `session_security`. See [`Snippet`].
     pub fn snippet(&self) -> Snippet {
-        Snippet::new(&self.shared.config, self.timeouts, self.language, self.person())
+        let draft_key = self.shared.binder().and_then(|b| b.draft_key(&self.person_tag));
+        Snippet::new(&self.shared.config, self.timeouts, self.language, self.person()).with_draft_key(draft_key)
     }
 }
 

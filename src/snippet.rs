@@ -46,6 +46,8 @@ struct PluralForm {
 pub struct Snippet {
     css_url: String,
     js_url: String,
+    /// `session-security-drafts.js`, loaded only with a draft key.
+    drafts_url: String,
     ping_url: String,
     login_url: String,
     logout_url: String,
@@ -58,6 +60,8 @@ pub struct Snippet {
     end_with_last_tab: u32,
     /// Opaque per-person tag (see [`ActiveSession::person`](crate::ActiveSession::person)).
     person: String,
+    /// With `keep_unsaved_forms`: the key that seals this person's draft.
+    draft_key: Option<DraftKey>,
     lang: &'static str,
     title: &'static str,
     message: &'static str,
@@ -83,6 +87,7 @@ impl Snippet {
         Snippet {
             css_url: format!("{base}/static/{}", assets.stylesheet.hashed_name),
             js_url: format!("{base}/static/{}", assets.script.hashed_name),
+            drafts_url: format!("{base}/static/{}", assets.drafts.hashed_name),
             ping_url: format!("{base}/ping"),
             login_url: config.login_url.clone(),
             logout_url: config.logout_url.clone(),
@@ -93,6 +98,7 @@ impl Snippet {
             keep_unsaved_forms: config.keep_unsaved_forms,
             end_with_last_tab: if config.end_with_last_tab { config.last_tab_grace } else { 0 },
             person,
+            draft_key: None,
             lang: t.tag,
             title: t.title,
             message: t.message,
@@ -111,7 +117,30 @@ impl Snippet {
     }
 }
 
+/// The person's draft key (unpadded base64url); `Debug` does not show it.
+#[derive(Clone, Serialize)]
+#[serde(transparent)]
+struct DraftKey(String);
+
+impl fmt::Debug for DraftKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DraftKey(..)")
+    }
+}
+
 impl Snippet {
+    /// With `keep_unsaved_forms`, the key `session-security-drafts.js`
+    /// seals a kept draft with (AES-GCM): given only in a page of an active
+    /// session of that person; the module takes it out of the DOM at once and
+    /// drops it when the session ends. Without a key (no person: no
+    /// `login_cookies`) nothing could bring a kept page back, so the page
+    /// is not kept: `keep_unsaved_forms` is off for it.
+    pub(crate) fn with_draft_key(mut self, key: Option<String>) -> Snippet {
+        self.keep_unsaved_forms &= key.is_some();
+        self.draft_key = if self.keep_unsaved_forms { key.map(DraftKey) } else { None };
+        self
+    }
+
     /// Has "Sign out now" (and `window.sessionSecurity.signOut()`) send the
     /// app's CSRF token with the logout request, as the form field `field`:
     /// the name and value the app's own logout form carries, which its logout
@@ -145,7 +174,9 @@ impl Snippet {
     /// Only the `<script>` tag, with every setting in its `data-*`
     /// attributes: for single-page apps that show their own warning through
     /// the script's JS API (`window.sessionSecurity`, `session-security:*`
-    /// events) instead of the crate's dialog.
+    /// events) instead of the crate's dialog. With `keep_unsaved_forms` (and
+    /// a person) a second tag follows, on its own line: the drafts module,
+    /// which seals the kept draft under this person's key.
     ///
     /// ```
     /// # #[macro_use] extern crate rocket;
@@ -183,6 +214,14 @@ impl Snippet {
             tag.push_str(&attribute("end-with-last-tab", &self.end_with_last_tab.to_string()));
         }
         tag.push_str("></script>");
+        if let Some(DraftKey(key)) = &self.draft_key {
+            // The drafts module, right after (deferred scripts run in order).
+            tag.push_str(&format!(
+                "\n<script src=\"{}\" defer{}></script>",
+                escape_html(&self.drafts_url),
+                attribute("draft-key", key)
+            ));
+        }
         tag
     }
 
@@ -385,6 +424,32 @@ mod tests {
     }
 
     #[test]
+    fn the_draft_key_goes_into_the_script_tag_only_with_keep_unsaved_forms_and_not_into_debug() {
+        let key = "k".repeat(43);
+        let tag = |config: &Config| {
+            Snippet::new(config, config.timeouts(), Language::English, "p".into()).with_draft_key(Some(key.clone()))
+        };
+        assert!(!tag(&Config::default()).script_tag().contains("data-draft-key"), "off without keep_unsaved_forms");
+        let keeping = Config { keep_unsaved_forms: true, ..Config::default() };
+        let snippet = tag(&keeping);
+        let drafts = &Assets::get().drafts.hashed_name;
+        let (main, module) =
+            snippet.script_tag().split_once('\n').map(|(a, b)| (a.to_owned(), b.to_owned())).expect("two tags");
+        assert!(main.contains(" data-keep-unsaved-forms=\"true\"") && !main.contains(&key), "{main}");
+        assert_eq!(
+            module,
+            format!("<script src=\"/session-security/static/{drafts}\" defer data-draft-key=\"{key}\"></script>"),
+            "the drafts module, after the main script"
+        );
+        assert!(!format!("{snippet:?}").contains(&key), "Debug shows no key: {snippet:?}");
+        // Nobody (no login_cookies): nothing could bring a kept page back, so none is kept.
+        let nobody = Snippet::new(&keeping, keeping.timeouts(), Language::English, String::new()).with_draft_key(None);
+        assert!(!nobody.script_tag().contains("data-draft-key"), "no person, no key");
+        assert!(!nobody.script_tag().contains('\n'), "no module");
+        assert!(nobody.script_tag().contains(" data-keep-unsaved-forms=\"false\""), "{}", nobody.script_tag());
+    }
+
+    #[test]
     fn escapes_configured_values_and_translates() {
         let config = Config { login_url: "/login?a=\"><script>".into(), ..Config::default() };
         let html = snippet(&config, Language::French);
@@ -418,10 +483,12 @@ mod tests {
             tera.set_escape_fn(escape_html);
             let tricky = Config { login_url: "/login?a=\"<b>&c='d'".into(), ..Config::default() };
             let last_tab = Config { end_with_last_tab: true, last_tab_grace: 20, ..Config::default() };
-            for config in [Config::default(), tricky, last_tab] {
+            let keeping = Config { keep_unsaved_forms: true, ..Config::default() };
+            for config in [Config::default(), tricky, last_tab, keeping] {
                 for (&language, csrf) in Language::ALL.iter().zip([None, Some(("csrf", "t\"<&>"))].into_iter().cycle())
                 {
-                    let mut snippet = Snippet::new(&config, config.timeouts(), language, "p-1_x".into());
+                    let mut snippet = Snippet::new(&config, config.timeouts(), language, "p-1_x".into())
+                        .with_draft_key(Some("Zz-_".repeat(10) + "abc"));
                     if let Some((field, token)) = csrf {
                         snippet = snippet.logout_csrf_token(field, token);
                     }

@@ -127,3 +127,18 @@ fn script_and_stylesheet_fit_in_4_5_kb_gzipped() {
     ));
     assert!(js + css <= BUDGET, "script {js} B + stylesheet {css} B exceed {BUDGET} B gzipped");
 }
+
+/// The drafts module, loaded besides only by pages with `keep_unsaved_forms`.
+const DRAFTS_BUDGET: usize = 1024;
+
+#[test]
+fn the_drafts_module_fits_in_1_kb_gzipped() {
+    if !tool_available("gzip") {
+        return;
+    }
+    let drafts = served("session-security-drafts.js");
+    assert_eq!(drafts, std::fs::read(root().join("static/dist/session-security-drafts.min.js")).expect("built"));
+    let len = gzipped_len(&drafts);
+    notice(&format!("drafts module as served (keep_unsaved_forms only), gzip -9: {len} B (budget {DRAFTS_BUDGET} B)"));
+    assert!(len <= DRAFTS_BUDGET, "the drafts module is {len} B gzipped, over {DRAFTS_BUDGET} B");
+}
