@@ -89,7 +89,8 @@
 //   'session-security:expire' (the session is over; detail.reason: 'idle' | 'absolute' |
 //     'invalid' as the server says, 'idle' too for a local expiry without any answer,
 //     'signed-out' (signOut(), "Sign out now", or the server knows nobody), 'other-person'
-//     (someone else signed in); a tab that ends because another did gives the same reason),
+//     (someone else signed in); a tab that ends because another did gives the same reason;
+//     fired while the page's content is still in the document, taken out right after),
 //   'session-security:unreachable' (a ping failed, in whichever tab; detail {reason: 'refused' |
 //     'failed' | 'timeout', status, error: the answer's error text, if any}; the console warns
 //     once per run of failures),
@@ -399,15 +400,13 @@
       }
       if (covered && active) {
         // Covered, yet active: signed in again elsewhere. Only the same person gets the page
-        // back; for anyone else the draft is discarded.
-        if (!samePerson()) {
+        // back, loaded anew (its draft sealed, to fill in); for anyone else the draft is discarded.
+        if (samePerson()) {
+          ui.reload()
+        } else {
           leaveForAnotherPerson()
-          return
         }
-        signedOut = false
-        covered = false
-        lastActivity = time
-        ui.veil(false)
+        return
       }
       if (signedOut) {
         return
@@ -719,19 +718,21 @@
   }
   const NAMESPACE = 'session_security ' + config.pingUrl
   const byId = id => doc.getElementById('session_security_' + id)
-  // A page without the dialog gets a detached stand-in: no null checks.
-  const dialog = byId('warning') || doc.createElement('div')
+  // A page without the dialog gets detached stand-ins: no null checks.
+  const standIn = id => byId(id) || doc.createElement('p')
+  const dialog = standIn('warning')
   const modal = dialog.querySelector('.session_security_modal') || dialog
   const stay = byId('stay')
   const signOutButton = byId('signout')
-  const cover = byId('cover')
+  // (Without the crate's cover, a page of the app's own, an empty stand-in stays: the veil alone.)
+  const cover = standIn('cover')
   const counter = byId('counter')
   // Where screen readers hear the countdown (a polite live region in the dialog).
-  const announcer = byId('announcer') || doc.createElement('p')
+  const announcer = standIn('announcer')
   // "Your request did not reach the server": shown in the warning while pings fail.
-  const unreachedText = byId('unreached') || doc.createElement('p')
+  const unreachedText = standIn('unreached')
   // "Signing out did not work": shown in the warning when the logout request was refused.
-  const signOutFailedText = byId('signout_failed') || doc.createElement('p')
+  const signOutFailedText = standIn('signout_failed')
 
   // localStorage may be missing, full or hold junk: then tabs share less, nothing breaks.
   function readStore(key) {
@@ -806,8 +807,9 @@
     // (A hidden input's value is its default.)
     return field.type !== 'output' && 'defaultValue' in field && field.value !== field.defaultValue
   }
+  // (In the page, or held by the veil: a laptop that slept past the deadline.)
   function hasUnsavedInput() {
-    return [...doc.forms].some(form => !submittedForms.has(form) && [...form.elements].some(fieldChanged))
+    return [...doc.forms, ...held.querySelectorAll('form')].some(form => !submittedForms.has(form) && [...form.elements].some(fieldChanged))
   }
 
   // The counter, every 500 ms while the warning shows, in the dialog and in the tab's title (the
@@ -835,12 +837,15 @@
     setTimeout(() => location.replace(url), delayMs)
   }
 
-  // The session is over for this page: nothing of it stays in sight.
+  // The session is over for this page: nothing of it stays, in sight or held. The event comes
+  // first, while the page is still there: the app, and session-security-drafts.js (which seals
+  // the unsaved input), can still read it.
   function endPage(reason) {
     ended = true
     ui.hide(true)
-    ui.veil(true)
     emit('expire', {reason})
+    ui.veil(true)
+    held.replaceChildren()
   }
 
   // What the core shows.
@@ -877,9 +882,9 @@
       }
       if (wasShown) {
         doc.title = pageTitle
-      }
-      if (wasShown && !quiet) {
-        emit('extend')
+        if (!quiet) {
+          emit('extend')
+        }
       }
     },
     // Whether the warning says that the person's activity did not reach the server.
@@ -890,34 +895,28 @@
     // The page's events: 'unreachable', 'reachable'.
     emit,
     // Veiled, the page's content is out of the DOM, not only out of sight: DevTools, Reader View,
-    // "Save page" and select-all find only the cover. It is held here, typed input and all, and
-    // put back as it was when the server says the session is active.
+    // "Save page" and select-all find only the cover. While the session may still be active
+    // (woken past the deadline, back from the back/forward cache) it is held here, typed input
+    // and all, and put back as it was when the server says so; once the session is over it goes.
     veil(veiled) {
       const body = doc.body
       doc.documentElement.classList.toggle('session_security_expired', veiled)
       if (veiled) {
         held.append(...body.childNodes)
-        if (cover) {
-          body.append(cover)
-        }
+        body.append(cover)
       } else {
         body.prepend(held)
-        if (cover) {
-          cover.hidden = true
-        }
       }
     },
     expire(fromOtherTab, reason) {
-      // (Asked first: the veil takes the forms out of the page.)
-      const keep = config.keepUnsavedForms === 'true' && hasUnsavedInput()
+      // (Asked first: the veil takes the forms out of the page.) The draft is kept only sealed,
+      // with WebCrypto: not in a page that is not a secure context (plain HTTP).
+      const keep = config.keepUnsavedForms === 'true' && crypto.subtle && hasUnsavedInput()
       endPage(reason)
       // Unsaved input: the tab stays (true, to the core) under the cover, or just veiled if the
-      // page has none, rather than lose it.
+      // page has none, its draft sealed, rather than lose it.
       if (keep) {
-        // Without a cover (a page of the app's own), the veil alone.
-        if (cover) {
-          cover.hidden = false
-        }
+        cover.hidden = false
         return true
       }
       // After another tab's sign-out, 1 s: our request for the login page must not race its
@@ -927,7 +926,6 @@
     },
     // Someone else signed in: drafts discarded, no way back to this page (no next).
     leave() {
-      // (What the veil holds goes with the page, now.)
       endPage('other-person')
       goToLogin(config.loginUrl, 0)
     },
@@ -937,7 +935,7 @@
     },
   }
   // Odd markup must not stop the core: a UI error is logged, never thrown.
-  for (const name of Object.keys(ui)) {
+  for (const name in ui) {
     const callback = ui[name]
     ui[name] = (...args) => {
       try {

@@ -649,14 +649,15 @@ async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab(engine: Engi
              const html = document.documentElement.outerHTML;
              const fields = [...document.querySelectorAll('input, textarea, select')].map(f => f.value).join('|');
              const stored = JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage});
+             const sealed = Object.keys(sessionStorage).filter(k => k.includes(' draft /form')).length;
              return { body: [...document.body.children].map(e => e.id), words: [html, fields, stored].some(t => t.includes(words)),
-                      heading: html.includes(heading) };",
+                      heading: html.includes(heading), sealed, key: html.includes('data-draft-key') };",
             vec![json!(words), json!("<h1>Notes</h1>")],
         )
         .await?;
     assert_eq!(
         readable,
-        json!({ "body": ["session_security_cover"], "words": false, "heading": false }),
+        json!({ "body": ["session_security_cover"], "words": false, "heading": false, "sealed": 1, "key": false }),
         "{}: what the covered page's DOM and storage still hold",
         engine.name()
     );
@@ -670,11 +671,24 @@ async fn unsaved_input_survives_expiry_and_a_sign_in_in_another_tab(engine: Engi
     b.client.switch_to_window(other).await?;
     b.sign_in(&server).await?;
     b.client.switch_to_window(form_tab).await?;
-    b.wait_for("form", "cover-hidden", Duration::from_secs(8)).await?;
-    let value = b.eval("return document.getElementById('notes').value").await?;
-    assert_eq!(value, serde_json::json!(words));
+    // The same person: the page is loaded anew and the sealed draft filled in.
+    b.wait_for("form", "leave", Duration::from_secs(8)).await?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let filled = "const notes = document.getElementById('notes'); return notes ? notes.value : null";
+    while b.eval(filled).await? != json!(words) {
+        assert!(
+            Instant::now() < deadline,
+            "{}: the draft was not filled in: {:?}",
+            engine.name(),
+            b.eval(filled).await?
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = b.eval("return JSON.stringify({...sessionStorage})").await?;
+    assert_eq!(left, json!("{}"), "{}: the sealed draft is gone once filled in", engine.name());
     assert_eq!(b.path().await?, "/form");
     assert!(!b.warning_visible().await?);
+    report(engine, "covered page: text and draft out of the DOM, the draft sealed (AES-GCM), filled in after the same person's sign-in");
     b.quit().await;
     Ok(())
 }
@@ -901,6 +915,8 @@ async fn another_person_signing_in_discards_the_kept_draft(engine: Engine) -> Te
     let url = b.client.current_url().await?;
     assert_eq!(url.query(), None, "no way back to alice's page: {url}");
     assert_eq!(count(&b, "form", "cover-hidden").await?, 0, "the cover never lifted for bob");
+    let drafts = b.eval("return Object.keys(sessionStorage).filter(k => k.includes(' draft ')).length").await?;
+    assert_eq!(drafts, json!(0), "{}: alice's sealed draft is discarded", engine.name());
     b.quit().await;
     Ok(())
 }

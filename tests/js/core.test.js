@@ -385,7 +385,7 @@ test('sign-out in one tab signs out the others', async () => {
   assert.equal(w.pings.length, 0)
 })
 
-test('covered tab (unsaved input) resumes after sign-in elsewhere, pinging at most every 3 s', async () => {
+test('covered tab (unsaved input) reloads after sign-in elsewhere, pinging at most every 3 s', async () => {
   const w = world(), a = w.tab({cover: true})
   await w.advance(E * 1000 + 250)
   assert.ok(a.dead)
@@ -412,9 +412,9 @@ test('covered tab (unsaved input) resumes after sign-in elsewhere, pinging at mo
   w.tab({lead: false})
   await w.advance(0)
   assert.equal(w.pings.length, n + 3)
-  assert.equal(a.veiled, false, 'cover lifted')
-  await w.advance(W * 1000)
-  assert.ok(a.shown, 'timers resumed')
+  assert.equal(a.reloaded, true, 'the page is loaded anew (its draft sealed, to fill in)')
+  assert.equal(a.veiled, true, 'nothing of the old page comes back before')
+  assert.equal(a.left, null)
 })
 
 test('per-user timeouts from the ping answer are adopted and shared', async () => {
@@ -565,7 +565,7 @@ test('restored from the back/forward cache while signed in: veiled until the ser
   assert.equal(c.dead, null)
 })
 
-test('keep_unsaved_forms: the cover lifts for the same person only', async () => {
+test('keep_unsaved_forms: the covered page reloads for the same person only', async () => {
   for (const [signedIn, tabPerson, lifts] of [[PERSON, PERSON, true], ['p-bob', PERSON, false], [null, PERSON, false], [null, '', false], ['p-bob', '', false]]) {
     const label = `page of ${JSON.stringify(tabPerson)}, signed in: ${JSON.stringify(signedIn)}`
     const w = world(), a = w.tab({cover: true, person: tabPerson})
@@ -577,10 +577,11 @@ test('keep_unsaved_forms: the cover lifts for the same person only', async () =>
     w.visit()
     w.tab({lead: false, person: ''}) // a page load in another tab, whose person this tab does not learn
     await w.advance(0)
-    assert.equal(a.veiled, !lifts, label)
+    assert.equal(a.reloaded, lifts, label)
+    assert.equal(a.veiled, true, `${label}: nothing of the old page comes back`)
     assert.equal(a.left !== null, !lifts, `${label}: the draft is discarded and the tab leaves`)
     await w.advance(W * 1000)
-    assert.equal(!!a.shown, lifts, `${label}: timers resumed only for the same person`)
+    assert.equal(a.shown, null, `${label}: no timers on the old page`)
   }
 })
 

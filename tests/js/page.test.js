@@ -11,6 +11,8 @@ const path = require('node:path')
 
 const FILE = process.env.SESSION_SECURITY_SCRIPT === 'dist' ? ['dist', 'session-security.min.js'] : ['session-security.js']
 const SRC = fs.readFileSync(path.join(__dirname, '..', '..', 'static', ...FILE), 'utf8')
+const DRAFTS_FILE = process.env.SESSION_SECURITY_SCRIPT === 'dist' ? ['dist', 'session-security-drafts.min.js'] : ['session-security-drafts.js']
+const DRAFTS_SRC = fs.readFileSync(path.join(__dirname, '..', '..', 'static', ...DRAFTS_FILE), 'utf8')
 const T0 = 1_700_000_000_000
 const UNREACHED = 'Your request did not reach the server. Trying again…'
 const SIGN_OUT_FAILED = 'Signing out did not work. Try again.'
@@ -32,8 +34,19 @@ class El extends EventTarget {
   }
   descendants() { return this.children.flatMap(c => [c, ...c.descendants()]) }
   querySelector(selector) { return this.descendants().find(e => selector === '.' + e.className) || null }
-  querySelectorAll(tag) { return this.descendants().filter(e => e.tagName === tag) }
+  // Tag names only ('input,textarea,option'), in document order.
+  querySelectorAll(tags) { return this.descendants().filter(e => tags.split(',').includes(e.tagName)) }
+  closest(tag) {
+    for (let node = this; node; node = node.parentNode) if (node.tagName === tag) return node
+    return null
+  }
+  get localName() { return this.tagName }
   get childNodes() { return this.children }
+  replaceChildren(...nodes) {
+    for (const child of this.children.splice(0)) child.parentNode = null
+    this.append(...nodes)
+  }
+  removeAttribute(name) { delete this.dataset[name.slice(5).replace(/-(.)/g, (_, c) => c.toUpperCase())] }
   append(...nodes) { for (const node of nodes) this.insert(node, false) }
   prepend(...nodes) { for (const node of nodes.reverse()) this.insert(node, true) }
   // Moves node (a fragment: its children) here, out of where it was.
@@ -88,7 +101,10 @@ function browser() {
   // The first tab to ask holds the leader lock for good.
   const locks = {request(name, fn) { if (!b.lockHeld) { b.lockHeld = true; fn() } return new Promise(() => {}) }}
 
-  b.page = (data = {}) => {
+  // A page in a tab; tab: the sessionStorage of that tab (a reload keeps it), webCrypto: false
+  // for a page that is not a secure context. data.draftKey: the page also loads the drafts
+  // module, by its own tag, with that key.
+  b.page = ({draftKey, ...data} = {}, {tab = new Map(), webCrypto = true} = {}) => {
     const doc = new EventTarget()
     const el = (tag, props, children) => new El(doc, tag, props, children)
     const counter = el('span', {id: 'session_security_counter'})
@@ -111,24 +127,31 @@ function browser() {
     const byId = new Map([dialog, ...dialog.descendants(), cover].filter(e => e.id).map(e => [e.id, e]))
     Object.assign(doc, {
       connected: new Set([dialog, ...dialog.descendants(), cover, body]),
-      currentScript: script, hidden: false, forms: [], activeElement: body, body, title: 'Notes · CRM',
+      currentScript: script, hidden: false, activeElement: body, body, title: 'Notes · CRM',
       documentElement: {classList: {toggle(name, on) { page.veiled = on }}},
       getElementById: id => byId.get(id) || null,
+      querySelectorAll: tags => body.querySelectorAll(tags),
       createElement: tag => el(tag),
       querySelector: () => null,
     })
+    // The forms in the page (not those the veil holds out of it).
+    Object.defineProperty(doc, 'forms', {get: () => body.querySelectorAll('form')})
     const window = new EventTarget()
-    const page = {doc, window, body, content, cover, dialog, unreached, signOutFailed, stay, signout, announcer, events: [], warns: [], went: [], veiled: false}
+    const page = {doc, window, body, content, cover, dialog, unreached, signOutFailed, stay, signout, announcer, script, tab, el,
+      events: [], warns: [], went: [], veiled: false, reloaded: false, keyed: []}
     // (The details are objects of the script's realm: copied here, to compare.)
     for (const name of EVENTS) doc.addEventListener('session-security:' + name, e => page.events.push([name, JSON.parse(JSON.stringify(e.detail ?? null))]))
     const ctx = vm.createContext({
-      document: doc, window, localStorage, BroadcastChannel, CustomEvent, AbortController, URLSearchParams,
+      document: doc, window, localStorage, BroadcastChannel, CustomEvent, AbortController, URLSearchParams, TextEncoder, TextDecoder, Event,
+      sessionStorage: {getItem: key => tab.has(key) ? tab.get(key) : null, setItem: (key, value) => tab.set(key, String(value)), removeItem: key => page.keyed.push(key) && tab.delete(key)},
+      crypto: webCrypto ? globalThis.crypto : {getRandomValues: array => globalThis.crypto.getRandomValues(array)},
       DocumentFragment: class extends El { constructor() { super(doc, '#fragment') } },
       navigator: {locks, sendBeacon: url => b.beacons.push({t: b.t, url}) > 0},
-      console: {warn: (...args) => page.warns.push(JSON.parse(JSON.stringify(args)))},
+      // (An error as its text: JSON has none of it.)
+      console: {warn: (...args) => page.warns.push(JSON.parse(JSON.stringify(args.map(arg => arg?.stack ? String(arg) : arg))))},
       performance: {now: () => b.t - T0},
       Date: {now: () => b.t},
-      location: {pathname: '/notes', search: '', replace: url => page.went.push(url), assign: url => page.went.push(url), reload() {}},
+      location: {pathname: '/notes', search: '', replace: url => page.went.push(url), assign: url => page.went.push(url), reload() { page.reloaded = true }},
       setTimeout: (fn, ms) => b.schedule(fn, ms), clearTimeout: id => b.timers.delete(id),
       setInterval: (fn, ms) => b.schedule(fn, ms, ms), clearInterval: id => b.timers.delete(id),
       fetch(url, options) {
@@ -148,6 +171,10 @@ function browser() {
     })
     page.logoutUrl = script.dataset.logoutUrl
     vm.runInContext(SRC, ctx)
+    if (draftKey) {
+      page.draftsScript = doc.currentScript = el('script', {dataset: {draftKey}})
+      vm.runInContext(DRAFTS_SRC, ctx)
+    }
     page.api = window.sessionSecurity
     page.names = () => page.events.map(([name]) => name)
     return page
@@ -376,26 +403,141 @@ test('veiled, the page\'s content is out of the DOM, not only out of sight, and 
   assert.deepEqual([a.body.children, a.cover.hidden, a.went], [[a.cover], true, ['/login?next=%2Fnotes']], 'expired: gone for good')
 })
 
-test('keep_unsaved_forms: covered, only the cover is in the page; the same person signing in again brings it all back', async () => {
-  const b = browser(), a = b.page({keepUnsavedForms: 'true'}), other = b.page({keepUnsavedForms: 'true'})
-  a.doc.forms = [{elements: [{type: 'textarea', value: 'Minutes, not yet saved', defaultValue: ''}]}]
+// A form with a textarea, a checkbox, a multiple select, a hidden CSRF field and a file input,
+// in the page's content; the same each time the page loads.
+function addForm(page) {
+  const field = (tag, props) => page.el(tag, {form: null, ...props})
+  const fields = {
+    notes: field('textarea', {type: 'textarea', value: '', defaultValue: ''}),
+    urgent: field('input', {type: 'checkbox', checked: false, defaultChecked: false}),
+    options: [0, 1, 2].map(index => field('option', {index, selected: false, defaultSelected: false})),
+    csrf: field('input', {type: 'hidden', value: 'token-of-this-load', defaultValue: 'token-of-this-load'}),
+    file: field('input', {type: 'file', value: '', defaultValue: ''}),
+  }
+  const select = page.el('select', {multiple: true, querySelector: () => null}, fields.options)
+  const form = page.el('form', {}, [fields.notes, fields.urgent, select, fields.csrf, fields.file])
+  Object.defineProperty(form, 'elements', {get: () => form.querySelectorAll('textarea,input,select')})
+  Object.defineProperty(select, 'options', {get: () => select.querySelectorAll('option')})
+  for (const f of [fields.notes, fields.urgent, ...fields.options, fields.csrf, fields.file]) f.form = form
+  page.content.append(form)
+  return fields
+}
+
+// WebCrypto runs off the thread: waits (in real time, at most 2 s) until done() holds.
+async function until(done) {
+  for (const end = Date.now() + 2000; !done() && Date.now() < end;) await new Promise(r => setTimeout(r, 1))
+}
+
+const WORDS = 'Minutes, not yet saved'
+const KEY = Buffer.alloc(32, 7).toString('base64url')
+const BOBS_KEY = Buffer.alloc(32, 8).toString('base64url')
+
+// Expires a page of alice with unsaved input in each kind of field; the page, its fields, and
+// the browser.
+async function coveredPage(settings = {}, options = {}) {
+  const b = browser(), a = b.page({keepUnsavedForms: 'true', draftKey: KEY, ...settings}, options)
+  // (The key is ready once the page looked for a draft to fill in.)
+  if (options.webCrypto !== false) await until(() => a.keyed.length > 0)
+  const fields = addForm(a)
+  fields.notes.value = WORDS
+  fields.urgent.checked = true
+  fields.options[2].selected = true
+  fields.file.value = 'C:\\fakepath\\minutes.pdf'
   b.answer = () => [401, {state: 'expired', reason: 'idle'}]
   await b.advance(5000)
-  assert.deepEqual([a.body.children, a.cover.hidden, a.went], [[a.cover], false, []], 'covered, and staying')
-  await b.advance(1000)
-  assert.deepEqual([a.went, other.went], [[], ['/login?next=%2Fnotes']], 'the tab without input leaves')
-  // Signed in again (in a tab not shown here): activity after the sign-out reaches the covered tab.
-  b.answer = () => [200, {state: 'active', idle_for: 0, warn_after: 5, expire_after: 600, person: 'p-alice'}]
-  const signedInAgain = b.page({keepUnsavedForms: 'true'})
-  signedInAgain.api.activity()
-  await b.advance(4000)
-  assert.deepEqual([a.body.children, a.cover.hidden], [[a.content, a.dialog, a.cover], true])
+  await until(() => a.tab.size > 0)
+  return {b, a, fields}
+}
+
+test('keep_unsaved_forms: the key leaves the DOM as the script starts', async () => {
+  const b = browser(), a = b.page({keepUnsavedForms: 'true', draftKey: KEY})
+  await b.advance(0)
+  assert.equal(a.draftsScript.dataset.draftKey, undefined)
+  assert.deepEqual(a.warns, [])
 })
 
-test('confirm_form_discard: a covered page asks before it is closed (its input is held out of the page), a leaving one does not', async () => {
-  const b = browser(), settings = {keepUnsavedForms: 'true', confirmFormDiscard: 'true'}
+test('keep_unsaved_forms: covered, only the cover is in the page, the draft sealed under the person\'s key; the same person back gets it filled in', async () => {
+  const {b, a} = await coveredPage()
+  assert.deepEqual([a.body.children, a.cover.hidden, a.went], [[a.cover], false, []], 'covered, and staying')
+  assert.equal(a.content.parentNode, null, 'the page\'s content is dropped, not held')
+  const [[name, stored]] = [...a.tab]
+  assert.equal(name, 'session_security draft /notes')
+  const bytes = JSON.parse(stored)
+  assert.ok(bytes.length > 12 + 16 && bytes.every(n => Number.isInteger(n) && n >= 0 && n < 256), 'iv, ciphertext and tag, as bytes')
+  assert.ok(!Buffer.from(bytes).toString('latin1').includes('Minutes'), 'not in clear')
+  await b.advance(1000)
+  // Signed in again (in a tab not shown here): activity after the sign-out reaches the covered tab.
+  b.answer = () => [200, {state: 'active', idle_for: 0, warn_after: 5, expire_after: 600, person: 'p-alice'}]
+  b.page({keepUnsavedForms: 'true', draftKey: KEY}).api.activity()
+  await b.advance(4000)
+  assert.deepEqual([a.reloaded, a.body.children], [true, [a.cover]], 'loaded anew; nothing of the old page came back')
+  // The page as the server sends it again, in the same tab.
+  const again = b.page({keepUnsavedForms: 'true', draftKey: KEY}, {tab: a.tab})
+  const fields = addForm(again)
+  await until(() => fields.notes.value !== '')
+  assert.deepEqual(
+    [fields.notes.value, fields.urgent.checked, fields.options.map(o => o.selected), fields.csrf.value, fields.file.value],
+    [WORDS, true, [false, false, true], 'token-of-this-load', ''],
+    'filled in; the new CSRF token stays, a file cannot be filled in')
+  assert.equal(a.tab.size, 0, 'filled in once')
+  assert.deepEqual(again.warns, [])
+})
+
+test('keep_unsaved_forms: another person\'s key does not open the draft, which is gone; the covered tab discards it too', async () => {
+  const {b, a} = await coveredPage()
+  // Bob's page loads in a tab holding alice's sealed draft (a copy: alice's covered tab is
+  // another one here, and hears of bob too).
+  const bobsTab = new Map(a.tab)
+  const bobs = b.page({keepUnsavedForms: 'true', draftKey: BOBS_KEY, person: 'p-bob'}, {tab: bobsTab})
+  const fields = addForm(bobs)
+  await until(() => bobs.warns.length > 0)
+  assert.deepEqual([fields.notes.value, fields.urgent.checked, bobsTab.size], ['', false, 0])
+  assert.equal(bobs.warns.length, 1, 'the failed opening is logged')
+  await b.advance(0)
+  assert.deepEqual([a.tab.size, a.went, a.events.at(-1)], [0, ['/login'], ['expire', {reason: 'other-person'}]], 'alice\'s covered tab leaves, its draft discarded')
+})
+
+test('keep_unsaved_forms: a laptop that slept past the deadline veils the page before it asks; the draft held out of the page is still kept and sealed', async () => {
+  const b = browser(), a = b.page({keepUnsavedForms: 'true', draftKey: KEY})
+  await until(() => a.keyed.length > 0)
+  const fields = addForm(a)
+  fields.notes.value = WORDS
+  a.doc.dispatchEvent(new Event('input')) // (the person typing)
+  b.t += 3600_000 // no timer ran
+  b.answer = () => [401, {state: 'expired', reason: 'idle'}]
+  a.window.dispatchEvent(new Event('focus'))
+  assert.deepEqual(a.body.children, [a.cover], 'veiled at once, before the answer')
+  await b.advance(0)
+  await until(() => a.tab.size > 0)
+  assert.deepEqual([a.cover.hidden, a.went, a.tab.size], [false, [], 1], 'covered and staying, the draft sealed')
+  // The same person's page, loaded anew in this tab, gets it.
+  const again = b.page({keepUnsavedForms: 'true', draftKey: KEY}, {tab: a.tab})
+  const refilled = addForm(again)
+  await until(() => refilled.notes.value !== '')
+  assert.equal(refilled.notes.value, WORDS)
+})
+
+test('keep_unsaved_forms: a page that changed meanwhile (other fields) is not filled in; the draft is gone and the console says why', async () => {
+  const {b, a} = await coveredPage()
+  const again = b.page({keepUnsavedForms: 'true', draftKey: KEY}, {tab: a.tab})
+  const fields = addForm(again)
+  again.content.append(again.el('input', {type: 'text', value: '', defaultValue: ''}))
+  await until(() => again.warns.length > 0)
+  assert.deepEqual([fields.notes.value, fields.urgent.checked, a.tab.size], ['', false, 0])
+  assert.match(JSON.stringify(again.warns), /the page changed/)
+})
+
+test('keep_unsaved_forms without WebCrypto (not a secure context): no draft is kept, the page leaves', async () => {
+  const {a} = await coveredPage({}, {webCrypto: false}) // (waits the 2 s for a draft that never comes)
+  assert.deepEqual([a.body.children, a.cover.hidden, a.went, a.tab.size], [[a.cover], true, ['/login?next=%2Fnotes'], 0])
+  assert.equal(a.content.parentNode, null)
+})
+
+test('confirm_form_discard: a covered page asks before it is closed (its draft is sealed, out of the page), a leaving one does not', async () => {
+  const b = browser(), settings = {keepUnsavedForms: 'true', confirmFormDiscard: 'true', draftKey: KEY}
   const a = b.page(settings), other = b.page(settings)
-  a.doc.forms = [{elements: [{type: 'textarea', value: 'Minutes, not yet saved', defaultValue: ''}]}]
+  await b.advance(0)
+  addForm(a).notes.value = WORDS
   const asks = page => {
     const event = new Event('beforeunload', {cancelable: true})
     page.window.dispatchEvent(event)
@@ -405,6 +547,5 @@ test('confirm_form_discard: a covered page asks before it is closed (its input i
   b.answer = () => [401, {state: 'expired', reason: 'idle'}]
   await b.advance(6000)
   assert.deepEqual([a.cover.hidden, a.went, other.went], [false, [], ['/login?next=%2Fnotes']])
-  a.doc.forms = [] // (the fake's forms are not moved by the veil: as the browser's would be)
   assert.deepEqual([asks(a), asks(other)], [true, false])
 })
