@@ -96,9 +96,13 @@ pub struct Config {
     /// Ask before leaving a page whose forms hold unsaved input.
     pub confirm_form_discard: bool,
     /// On expiry, cover a page whose forms hold unsaved input instead of
-    /// leaving it, so the input survives a sign-in in another tab. The cover
-    /// lifts only when the same person signs in again (told apart through
-    /// `login_cookies`); for anyone else the draft is discarded.
+    /// leaving it, so the input survives a sign-in in another tab: the page's
+    /// content is dropped and the draft sealed (AES-GCM, WebCrypto) under a
+    /// key only that person's active session gets. When the same person
+    /// signs in again (told apart through `login_cookies`; without them
+    /// nothing is kept) the page loads anew with the draft filled in; for
+    /// anyone else the draft is discarded. Pages of a person load the drafts
+    /// module (`session-security-drafts.js`) besides the script.
     pub keep_unsaved_forms: bool,
     /// End the session soon after the site's last open tab closes
     /// (django-session-security's `SESSION_EXPIRE_AT_BROWSER_CLOSE`, done in
