@@ -6,8 +6,10 @@
 //! minified build in `static/dist/` (`npm run build`: terser and esbuild,
 //! pinned in `package.json`), committed, so building the crate needs no
 //! node; CI checks that the committed build is what the sources produce.
-//! Script + stylesheet stay within 4.5 KB gzipped; the drafts module,
-//! loaded only with `keep_unsaved_forms`, is about 0.9 KB more.
+//! Script + stylesheet stay within 4.5 KB gzipped. Two opt-in modules are
+//! loaded only by pages that need them: the drafts module
+//! (`keep_unsaved_forms`, about 0.9 KB) and the last-tab module
+//! (`end_with_last_tab`, about 0.35 KB).
 
 use std::sync::OnceLock;
 
@@ -29,8 +31,8 @@ pub(crate) fn routes() -> Vec<rocket::Route> {
     routes
 }
 
-/// The built files only (`session-security.min.js`, `.min.css`,
-/// `session-security-drafts.min.js`), not the sources.
+/// The built files only (`session-security.min.js`, `.min.css`, and the
+/// opt-in modules' `.min.js`), not the sources.
 #[derive(rust_embed::Embed)]
 #[folder = "static/dist/"]
 struct StaticFiles;
@@ -51,6 +53,8 @@ pub(crate) struct Assets {
     pub stylesheet: Asset,
     /// Loaded only by pages with `keep_unsaved_forms`: seals the kept draft.
     pub drafts: Asset,
+    /// Loaded only with `end_with_last_tab`: the closing tab's beacon.
+    pub last_tab: Asset,
 }
 
 impl Assets {
@@ -61,11 +65,12 @@ impl Assets {
             script: Asset::load("session-security", "js", ContentType::JavaScript),
             stylesheet: Asset::load("session-security", "css", ContentType::CSS),
             drafts: Asset::load("session-security-drafts", "js", ContentType::JavaScript),
+            last_tab: Asset::load("session-security-last-tab", "js", ContentType::JavaScript),
         })
     }
 
     fn find(&self, file: &str) -> Option<(&Asset, bool)> {
-        [&self.script, &self.stylesheet, &self.drafts].into_iter().find_map(|asset| {
+        [&self.script, &self.stylesheet, &self.drafts, &self.last_tab].into_iter().find_map(|asset| {
             if file == asset.hashed_name {
                 Some((asset, true))
             } else if file == asset.plain_name {
@@ -156,6 +161,9 @@ mod tests {
         assert!(assets.find("../Cargo.toml").is_none());
         assert!(assets.drafts.hashed_name.starts_with("session-security-drafts."));
         assert!(assets.find("session-security-drafts.js").is_some_and(|(asset, _)| asset.data == assets.drafts.data));
+        assert!(assets
+            .find("session-security-last-tab.js")
+            .is_some_and(|(asset, _)| asset.data == assets.last_tab.data));
         assert!(!assets.script.data.is_empty());
     }
 
@@ -167,6 +175,7 @@ mod tests {
             (&assets.script, "session-security.min.js"),
             (&assets.stylesheet, "session-security.min.css"),
             (&assets.drafts, "session-security-drafts.min.js"),
+            (&assets.last_tab, "session-security-last-tab.min.js"),
         ] {
             let on_disk = std::fs::read(format!("{root}/static/dist/{built}")).expect("the build is committed");
             assert_eq!(asset.data, on_disk, "{built}");

@@ -110,7 +110,8 @@ pub struct Config {
     /// `last_tab_grace` seconds later, and any page of the site that is
     /// still open, or loads within the grace, reports its idle time again,
     /// which undoes it. Reloads, links between pages and a second tab
-    /// closing never sign out. Default `false`.
+    /// closing never sign out. Pages load the last-tab module
+    /// (`session-security-last-tab.js`) besides the script. Default `false`.
     pub end_with_last_tab: bool,
     /// Seconds a session outlives the site's last tab with
     /// `end_with_last_tab` (5 to 300, below `expire_after`). Default 15.

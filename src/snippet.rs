@@ -48,6 +48,8 @@ pub struct Snippet {
     js_url: String,
     /// `session-security-drafts.js`, loaded only with a draft key.
     drafts_url: String,
+    /// `session-security-last-tab.js`, loaded only with `end_with_last_tab`.
+    last_tab_url: String,
     ping_url: String,
     login_url: String,
     logout_url: String,
@@ -88,6 +90,7 @@ impl Snippet {
             css_url: format!("{base}/static/{}", assets.stylesheet.hashed_name),
             js_url: format!("{base}/static/{}", assets.script.hashed_name),
             drafts_url: format!("{base}/static/{}", assets.drafts.hashed_name),
+            last_tab_url: format!("{base}/static/{}", assets.last_tab.hashed_name),
             ping_url: format!("{base}/ping"),
             login_url: config.login_url.clone(),
             logout_url: config.logout_url.clone(),
@@ -174,9 +177,11 @@ impl Snippet {
     /// Only the `<script>` tag, with every setting in its `data-*`
     /// attributes: for single-page apps that show their own warning through
     /// the script's JS API (`window.sessionSecurity`, `session-security:*`
-    /// events) instead of the crate's dialog. With `keep_unsaved_forms` (and
-    /// a person) a second tag follows, on its own line: the drafts module,
-    /// which seals the kept draft under this person's key.
+    /// events) instead of the crate's dialog. The opt-in modules follow, each
+    /// by its own tag on its own line: with `end_with_last_tab` the last-tab
+    /// module (the closing tab's beacon), with `keep_unsaved_forms` (and a
+    /// person) the drafts module, which seals the kept draft under this
+    /// person's key.
     ///
     /// ```
     /// # #[macro_use] extern crate rocket;
@@ -210,12 +215,18 @@ impl Snippet {
             tag.push_str(&attribute("csrf-field", field));
             tag.push_str(&attribute("csrf-token", token));
         }
-        if self.end_with_last_tab > 0 {
-            tag.push_str(&attribute("end-with-last-tab", &self.end_with_last_tab.to_string()));
-        }
         tag.push_str("></script>");
+        // The opt-in modules, each by its own tag, right after (deferred scripts run in order).
+        if self.end_with_last_tab > 0 {
+            let _ = write!(
+                tag,
+                "\n<script src=\"{}\" defer{}{}></script>",
+                escape_html(&self.last_tab_url),
+                attribute("ping-url", &self.ping_url),
+                attribute("end-with-last-tab", &self.end_with_last_tab.to_string())
+            );
+        }
         if let Some(DraftKey(key)) = &self.draft_key {
-            // The drafts module, right after (deferred scripts run in order).
             tag.push_str(&format!(
                 "\n<script src=\"{}\" defer{}></script>",
                 escape_html(&self.drafts_url),
@@ -418,9 +429,20 @@ mod tests {
     fn the_last_tab_grace_goes_into_the_script_tag_only_when_on() {
         let tag =
             |config: &Config| Snippet::new(config, config.timeouts(), Language::English, String::new()).script_tag();
-        assert!(!tag(&Config { last_tab_grace: 20, ..Config::default() }).contains("data-end-with-last-tab"));
+        let off = tag(&Config { last_tab_grace: 20, ..Config::default() });
+        assert!(!off.contains("data-end-with-last-tab") && !off.contains("last-tab."), "{off}");
         let on = Config { end_with_last_tab: true, last_tab_grace: 20, ..Config::default() };
-        assert!(tag(&on).ends_with(" data-end-with-last-tab=\"20\"></script>"), "{}", tag(&on));
+        let (main, module) = tag(&on).split_once('\n').map(|(a, b)| (a.to_owned(), b.to_owned())).expect("two tags");
+        assert!(!main.contains("data-end-with-last-tab"), "{main}");
+        assert_eq!(
+            module,
+            format!(
+                "<script src=\"/session-security/static/{}\" defer data-ping-url=\"/session-security/ping\" \
+                 data-end-with-last-tab=\"20\"></script>",
+                Assets::get().last_tab.hashed_name
+            ),
+            "the last-tab module, after the main script"
+        );
     }
 
     #[test]
@@ -484,7 +506,8 @@ mod tests {
             let tricky = Config { login_url: "/login?a=\"<b>&c='d'".into(), ..Config::default() };
             let last_tab = Config { end_with_last_tab: true, last_tab_grace: 20, ..Config::default() };
             let keeping = Config { keep_unsaved_forms: true, ..Config::default() };
-            for config in [Config::default(), tricky, last_tab, keeping] {
+            let both = Config { keep_unsaved_forms: true, ..last_tab.clone() };
+            for config in [Config::default(), tricky, last_tab, keeping, both] {
                 for (&language, csrf) in Language::ALL.iter().zip([None, Some(("csrf", "t\"<&>"))].into_iter().cycle())
                 {
                     let mut snippet = Snippet::new(&config, config.timeouts(), language, "p-1_x".into())

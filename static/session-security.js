@@ -32,9 +32,9 @@
 //   last put it, the activity since stays to be reported, and the ping is retried with backoff
 //   (see nextCheckAt); without any answer, a tab expires once its local idle time reaches
 //   expireAfter.
-// With end_with_last_tab, a tab that goes sends POST {pingUrl}?closing (a beacon, unanswered):
-// the server moves the session's last activity back to end it after the grace; any later ping
-// with idle_for moves it forward again.
+// With end_with_last_tab, a tab that goes sends POST {pingUrl}?closing (a beacon, unanswered,
+// from session-security-last-tab.js): the server moves the session's last activity back to end
+// it after the grace; any later ping with idle_for moves it forward again.
 //
 // Shared state (Core's state), the same in every tab, sent as a list in this order; times in ms
 // since the epoch:
@@ -83,6 +83,8 @@
 //                                      when a fetch Response is the crate's JSON 401
 //                                      ({"error": "session_expired", "reason"} or
 //                                      {"error": "not_signed_in"}); the response body stays readable
+//   window.sessionSecurity.report()    tell the server this page's idle time now (not activity;
+//                                      nothing while a ping is out or once the session is over)
 //   events on document, in every tab:
 //   'session-security:warn' (detail.secondsLeft; when the warning opens, and again whenever its
 //     deadline moves), 'session-security:extend' (the warning closed on activity),
@@ -102,8 +104,8 @@
 //   person's activity did not reach the server (it counts down to the server's deadline).
 //   Once the session is over, and while a page is checked with the server (restored from the
 //   back/forward cache, woken past the deadline), <html> has the class session_security_expired
-//   and everything in <body> but the cover is out of the document (held here, put back when the
-//   server says active); the crate's stylesheet hides anything added to <body> meanwhile, a page
+//   and everything in <body> but the cover is out of the document (held here while the page is
+//   checked, put back when the server says active; dropped once the session is over); the crate's stylesheet hides anything added to <body> meanwhile, a page
 //   without that stylesheet should do the same.
 (function sessionSecurity() {
   const PING_TIMEOUT_MS = 15000
@@ -123,6 +125,28 @@
   function knownReason(why) {
     return /^(idle|absolute|revoked|signed-out)$/.test(why) ? why : 'invalid'
   }
+
+  // A tab's phase; enter() is the one way from one to the next.
+  //   ACTIVE    the session is active as far as this tab knows. The warning shows within it
+  //             when the shared times say so (inWarning): it follows them, it is not a phase.
+  //   CHECKING  hidden (veiled) until the server says the session is active: woken past the
+  //             deadline, or restored from the back/forward cache. The server's word brings
+  //             back ACTIVE; any other ends the session.
+  //   ENDED     the session is over for this tab: no timers; the tab layer leaves the page.
+  //   COVERED   over, yet the page stays under the cover to keep its unsaved input (from ENDED,
+  //             when the tab layer keeps it), until the same person is signed in again (the
+  //             page reloads) or someone else is (ENDED).
+  const ACTIVE = 0
+  const CHECKING = 1
+  const ENDED = 2
+  const COVERED = 3
+  // What a ping's answer means for a tab (classify), in that tab's phase.
+  const CONFIRMED = 0 // active, for this page's person: the times move on
+  const UNANSWERED = 1 // no answer about the session: a failure, retried
+  const EXPIRED = 2 // over: by the server's word, or unanswered once idle for expireAfter
+  const RELOAD = 3 // covered, and the same person is signed in again
+  const LEAVE = 4 // someone else is signed in
+  const IGNORED = 5 // the session is over for this tab already
 
   function Core(config, env) {
     const ui = env.ui
@@ -144,13 +168,7 @@
     let personAt = pagePerson ? start : 0
     let timer = null
     let pingsInFlight = 0
-    // The session ended for this tab.
-    let signedOut = false
-    // Signed out, yet staying on the page under the cover, to keep unsaved input.
-    let covered = false
-    // Hidden until the server says the session is active (woken past the deadline, restored
-    // from the back/forward cache).
-    let veiled = false
+    let phase = ACTIVE
     let lastRevive = -Infinity
     // The deadline the warning shows; null while it does not.
     let shownDeadline = null
@@ -263,7 +281,7 @@
     function arm() {
       clearTimeout(timer)
       // No timer while signed out, nor while a ping is out (its settle re-arms).
-      if (signedOut || pingsInFlight > 0) {
+      if (phase >= ENDED || pingsInFlight > 0) {
         return
       }
       const delay = Math.max(nextCheckAt() - now(), 0) + followerLag()
@@ -288,8 +306,8 @@
 
     // Applies the state: sign-out, timer, warning. fromOtherTab: a message was just merged.
     function update(fromOtherTab) {
-      if (signedOut) {
-        if (covered && anotherPerson()) {
+      if (phase >= ENDED) {
+        if (phase === COVERED && anotherPerson()) {
           leaveForAnotherPerson()
         } else if (fromOtherTab && lastActivity > signedOutAt) {
           // Activity after the sign-out: maybe signed in again in another tab.
@@ -342,7 +360,7 @@
     function check() {
       readShared()
       update(false)
-      if (!signedOut && pingsInFlight === 0 && now() >= nextCheckAt() + followerLag()) {
+      if (phase < ENDED && pingsInFlight === 0 && now() >= nextCheckAt() + followerLag()) {
         ping()
       }
     }
@@ -389,70 +407,78 @@
       return {reason: status === 200 || status === 401 ? 'failed' : 'refused', status, error: body?.error}
     }
 
+    // What the server's answer means for this tab (the person it names already adopted).
+    function classify(answer, time) {
+      const active = answer.state === 'active'
+      if (phase >= ENDED) {
+        // Covered, yet active: signed in again elsewhere; only the same person gets the page.
+        return phase === COVERED && active ? (samePerson() ? RELOAD : LEAVE) : IGNORED
+      }
+      if (active) {
+        return anotherPerson() ? LEAVE : CONFIRMED
+      }
+      // readAnswer lets no state but expired or anonymous (nobody signed in) through.
+      return answer.state || time - lastActivity >= expireAfterMs ? EXPIRED : UNANSWERED
+    }
+
+    // Applies the server's answer.
     function settle(answer) {
       pingsInFlight -= 1
       readShared()
       const time = now()
-      const active = answer.state === 'active'
-      if (active) {
+      if (answer.state === 'active') {
         person = typeof answer.person === 'string' ? answer.person : ''
         personAt = time
       }
-      if (covered && active) {
-        // Covered, yet active: signed in again elsewhere. Only the same person gets the page
-        // back, loaded anew (its draft sealed, to fill in); for anyone else the draft is discarded.
-        if (samePerson()) {
-          ui.reload()
-        } else {
-          leaveForAnotherPerson()
-        }
-        return
-      }
-      if (signedOut) {
-        return
-      }
-      if (active && anotherPerson()) {
+      const verdict = classify(answer, time)
+      if (verdict === RELOAD) {
+        // Loaded anew: its sealed draft is filled in there (session-security-drafts.js).
+        ui.reload()
+      } else if (verdict === LEAVE) {
         leaveForAnotherPerson()
-        return
-      }
-      // Over, by the server's word: expired, or anonymous (nobody signed in, e.g. signed out
-      // elsewhere); readAnswer lets no other state through.
-      if (answer.state && !active) {
-        expire(false, answer.state === 'expired' ? knownReason(answer.reason) : 'signed-out')
-        return
-      }
-      // Without an answer, once the local idle time reaches expireAfter.
-      if (!active && time - lastActivity >= expireAfterMs) {
-        expire(false, 'idle')
-        return
-      }
-      if (active) {
-        failures = 0
-        if (veiled) {
-          veiled = false
-          ui.veil(false)
+      } else if (verdict === EXPIRED) {
+        expire(false, answer.state === 'expired' ? knownReason(answer.reason) : answer.state ? 'signed-out' : 'idle')
+      } else if (verdict !== IGNORED) {
+        if (verdict === CONFIRMED) {
+          failures = 0
+          if (phase === CHECKING) {
+            enter(ACTIVE)
+          }
+          // The person's own timeouts replace the page's.
+          if (answer.warn_after > 0 && answer.expire_after > answer.warn_after) {
+            warnAfterMs = answer.warn_after * 1000
+            expireAfterMs = answer.expire_after * 1000
+          }
+          const seen = time - answer.idle_for * 1000
+          serverActivity = Math.max(serverActivity, seen)
+          // The server saw later activity (another device, a page load): adopt it. Its stamps are
+          // whole seconds, so only activity more than 1 s later counts.
+          if (seen > lastActivity + 1000) {
+            lastActivity = seen
+          }
+        } else {
+          // No answer about the session: the server saw nothing. serverActivity stays, the
+          // activity since stays to be reported, by a retry (see nextCheckAt).
+          failures += 1
+          failure = answer
         }
-        // The person's own timeouts replace the page's.
-        if (answer.warn_after > 0 && answer.expire_after > answer.warn_after) {
-          warnAfterMs = answer.warn_after * 1000
-          expireAfterMs = answer.expire_after * 1000
-        }
-        const seen = time - answer.idle_for * 1000
-        serverActivity = Math.max(serverActivity, seen)
-        // The server saw later activity (another device, a page load): adopt it. Its stamps are
-        // whole seconds, so only activity more than 1 s later counts.
-        if (seen > lastActivity + 1000) {
-          lastActivity = seen
-        }
-      } else {
-        // No answer about the session: the server saw nothing. serverActivity stays, the
-        // activity since stays to be reported, by a retry (see nextCheckAt).
-        failures += 1
-        failure = answer
+        lastAnswer = time
+        share()
+        update(false)
       }
-      lastAnswer = time
-      share()
-      update(false)
+    }
+
+    // The one way from one phase to the next (see the phases above).
+    function enter(next) {
+      if (next === CHECKING) {
+        ui.veil(true)
+      } else if (phase === CHECKING && next === ACTIVE) {
+        ui.veil(false)
+      }
+      if (next >= ENDED) {
+        stopTimers()
+      }
+      phase = next
     }
 
     function stopTimers() {
@@ -463,11 +489,10 @@
     // The session ended: here, for a reason (recorded and shared), or in another tab
     // (fromOtherTab; its reason came with its signedOutAt). False if it had ended already.
     function end(fromOtherTab, why) {
-      if (signedOut) {
+      if (phase >= ENDED) {
         return false
       }
-      signedOut = true
-      stopTimers()
+      enter(ENDED)
       if (!fromOtherTab) {
         signedOutAt = now()
         reason = why
@@ -477,18 +502,16 @@
     }
 
     function expire(fromOtherTab, why) {
-      if (end(fromOtherTab, why)) {
-        // true: the tab stays, covered, to keep unsaved input.
-        covered = ui.expire(fromOtherTab, reason) === true
+      // true: the tab stays, covered, to keep unsaved input.
+      if (end(fromOtherTab, why) && ui.expire(fromOtherTab, reason) === true) {
+        enter(COVERED)
       }
     }
 
     // Someone else signed in on this browser: nothing of this page may stay, drafts included.
     // Not shared: the other person's tabs are fine.
     function leaveForAnotherPerson() {
-      signedOut = true
-      covered = false
-      stopTimers()
+      enter(ENDED)
       ui.leave()
     }
 
@@ -496,7 +519,7 @@
     // a reason to ask within those 3 s asks at their end (the sign-in may be what it heard of).
     function revive() {
       const wait = lastRevive + 3000 - now()
-      if (!covered) {
+      if (phase !== COVERED) {
         return
       }
       clearTimeout(timer)
@@ -513,14 +536,14 @@
     // fail, the warning stays until one gets through; and a person pressing it again and again
     // asks at most once per 2 s, one ping at a time (else the next retry carries it).
     function extend() {
-      if (signedOut) {
+      if (phase >= ENDED) {
         return Promise.resolve(false)
       }
       const ask = !failures || (pingsInFlight === 0 && now() >= lastAnswer + 2000)
-      if (!veiled) {
+      if (phase === ACTIVE) {
         activeNow()
       }
-      return (ask ? ping() : Promise.resolve()).then(() => !signedOut)
+      return (ask ? ping() : Promise.resolve()).then(() => phase < ENDED)
     }
 
     function activeNow() {
@@ -533,7 +556,7 @@
     // During the warning, activity must reach the server: extend; while pings fail, the retries
     // carry it (only "Stay signed in" asks sooner).
     function noteActivity() {
-      if (signedOut || veiled || now() - lastActivity < 1000) {
+      if (phase !== ACTIVE || now() - lastActivity < 1000) {
         return
       }
       if (inWarning() && !failures) {
@@ -546,11 +569,11 @@
     // Back to the tab (focus, shown again): its timers may not have run (sleep, throttling).
     // Looking at a tab is not activity: the warning stays until a deliberate act.
     function wake() {
-      if (veiled) {
+      if (phase === CHECKING) {
         return
       }
       readShared()
-      if (signedOut) {
+      if (phase >= ENDED) {
         revive()
         return
       }
@@ -564,8 +587,7 @@
     }
 
     function hideUntilAnswered() {
-      veiled = true
-      ui.veil(true)
+      enter(CHECKING)
       ping()
     }
 
@@ -573,9 +595,9 @@
     // Left signed out, the page is loaded anew, so the server decides what it shows.
     function restore() {
       readShared()
-      if (signedOut && !covered) {
+      if (phase === ENDED) {
         ui.reload()
-      } else if (signedOut) {
+      } else if (phase === COVERED) {
         revive()
       } else {
         hideUntilAnswered()
@@ -606,10 +628,11 @@
         adopt(other)
         update(true)
       },
-      // Tells the server this tab's idle time now, if nothing else is asking (end_with_last_tab:
-      // a page of the site is open, so a closing tab's request to end the session is undone).
+      // Tells the server this tab's idle time now (not activity), if nothing else is asking:
+      // for session-security-last-tab.js, a page of the site is open, so a closing tab's
+      // request to end the session is undone.
       report() {
-        if (!signedOut && !pingsInFlight) {
+        if (phase < ENDED && !pingsInFlight) {
           ping()
         }
       },
@@ -968,23 +991,9 @@
       channel?.postMessage(state)
     },
   })
-  // end_with_last_tab (data-end-with-last-tab: the grace in seconds): a closing tab asks the
-  // server to end the session after the grace, and says so to the other tabs (a message 0).
-  // Every page of the site that is open reports its idle time 1 s after it loads or hears of
-  // a closing tab (the closing tab's request, sent as the page goes, arrives first), which
-  // undoes it; and again halfway through the grace, in case a slow one arrived later.
-  // (NaN, off, without it.)
-  const lastTabGrace = Number(config.endWithLastTab)
-  function reportOpen() {
-    setTimeout(core.report, 1000)
-    setTimeout(core.report, lastTabGrace * 500)
-  }
-  if (lastTabGrace) {
-    reportOpen()
-  }
   // Without BroadcastChannel, tabs still meet in localStorage at each check (check() reads it).
   if (channel) {
-    channel.onmessage = event => event.data ? core.merge(event.data) : reportOpen()
+    channel.onmessage = event => core.merge(event.data)
   }
 
   // A change of leader moves this tab's next check (the follower lag): re-arm on each step.
@@ -1099,14 +1108,9 @@
   doc.addEventListener('visibilitychange', wake)
   // Into the back/forward cache: veiled now, so that the page is hidden from the first frame
   // it is shown again, until the server says the session is still active.
-  // And this may be the site's last tab (end_with_last_tab; not once the session is over).
   window.addEventListener('pagehide', event => {
     if (event.persisted) {
       ui.veil(true)
-    }
-    if (lastTabGrace && !ended) {
-      navigator.sendBeacon(config.pingUrl + '?closing')
-      channel?.postMessage(0)
     }
   })
   window.addEventListener('pageshow', event => {
@@ -1127,5 +1131,5 @@
   }
   stay?.addEventListener('click', core.extend)
   signOutButton?.addEventListener('click', signOut)
-  window.sessionSecurity = {activity: core.noteActivity, extend: core.extend, signOut, expired: core.expired, handleResponse}
+  window.sessionSecurity = {activity: core.noteActivity, extend: core.extend, signOut, expired: core.expired, handleResponse, report: core.report}
 })()

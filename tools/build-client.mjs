@@ -36,6 +36,7 @@ function minifyStylesheet(source) {
 
 const builds = [
   {source: 'static/session-security.js', output: 'static/dist/session-security.min.js', build: minifyScript},
+  {source: 'static/session-security-last-tab.js', output: 'static/dist/session-security-last-tab.min.js', build: minifyScript},
   {source: 'static/session-security-drafts.js', output: 'static/dist/session-security-drafts.min.js', build: minifyScript},
   {source: 'static/session-security.css', output: 'static/dist/session-security.min.css', build: minifyStylesheet},
 ]

@@ -128,17 +128,22 @@ fn script_and_stylesheet_fit_in_4_5_kb_gzipped() {
     assert!(js + css <= BUDGET, "script {js} B + stylesheet {css} B exceed {BUDGET} B gzipped");
 }
 
-/// The drafts module, loaded besides only by pages with `keep_unsaved_forms`.
-const DRAFTS_BUDGET: usize = 1024;
+/// The opt-in modules, each loaded besides the script only by pages that need it, each within
+/// its own budget: the drafts module (`keep_unsaved_forms`) and the last-tab module
+/// (`end_with_last_tab`).
+const MODULES: [(&str, &str, usize); 2] =
+    [("session-security-drafts", "keep_unsaved_forms", 1024), ("session-security-last-tab", "end_with_last_tab", 512)];
 
 #[test]
-fn the_drafts_module_fits_in_1_kb_gzipped() {
+fn each_opt_in_module_fits_in_its_own_budget() {
     if !tool_available("gzip") {
         return;
     }
-    let drafts = served("session-security-drafts.js");
-    assert_eq!(drafts, std::fs::read(root().join("static/dist/session-security-drafts.min.js")).expect("built"));
-    let len = gzipped_len(&drafts);
-    notice(&format!("drafts module as served (keep_unsaved_forms only), gzip -9: {len} B (budget {DRAFTS_BUDGET} B)"));
-    assert!(len <= DRAFTS_BUDGET, "the drafts module is {len} B gzipped, over {DRAFTS_BUDGET} B");
+    for (stem, setting, budget) in MODULES {
+        let module = served(&format!("{stem}.js"));
+        assert_eq!(module, std::fs::read(root().join(format!("static/dist/{stem}.min.js"))).expect("built"), "{stem}");
+        let len = gzipped_len(&module);
+        notice(&format!("{stem}.js as served ({setting} only), gzip -9: {len} B (budget {budget} B)"));
+        assert!(len <= budget, "{stem}.js is {len} B gzipped, over {budget} B");
+    }
 }

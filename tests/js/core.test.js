@@ -58,7 +58,7 @@ function world({up = true} = {}) {
   }
   w.tab = (opts = {}) => {
     const tab = {i: w.tabs.length, lead: w.tabs.length === 0, frozen: false, shown: null, shows: [], veiled: false,
-      dead: null, left: null, reloaded: false, covered: !!opts.cover, log: [], sends: 0, unreached: false,
+      dead: null, left: null, reloaded: false, covered: !!opts.cover, log: [], calls: [], sends: 0, unreached: false,
       failures: [], reachable: 0, warns: [], ...opts}
     // The console of this tab: what the core warns (copied out of the script's realm).
     const console = {warn: (...args) => tab.warns.push(JSON.parse(JSON.stringify(args)))}
@@ -81,15 +81,15 @@ function world({up = true} = {}) {
       ui: {
         show(d) { if (tab.shown === null) tab.log.push(['show', w.t]); tab.shown = d; tab.shows.push(d) },
         hide() { if (tab.shown !== null) tab.log.push(['hide', w.t]); tab.shown = null },
-        veil(v) { tab.veiled = !!v },
-        expire(remote, reason) { tab.dead = {remote: !!remote, t: w.t, reason}; tab.log.push(['expire', w.t]); tab.veiled = true; tab.shown = null; return tab.covered },
+        veil(v) { tab.veiled = !!v; tab.calls.push(['veil', v]) },
+        expire(remote, reason) { tab.dead = {remote: !!remote, t: w.t, reason}; tab.log.push(['expire', w.t]); tab.calls.push(['expire', reason]); tab.veiled = true; tab.shown = null; return tab.covered },
         unreached(on) { tab.unreached = on },
         emit(name, detail) {
           if (name === 'unreachable') tab.failures.push({t: w.t, reason: detail.reason, status: detail.status})
           if (name === 'reachable') tab.reachable++
         },
-        leave() { tab.left = w.t; tab.veiled = true; tab.shown = null },
-        reload() { tab.reloaded = true },
+        leave() { tab.left = w.t; tab.calls.push(['leave']); tab.veiled = true; tab.shown = null },
+        reload() { tab.reloaded = true; tab.calls.push(['reload']) },
       },
     })
     // Tests read and write the state by name.
@@ -832,4 +832,97 @@ test('report() tells the server this tab\'s idle time now, unless a ping is out 
   const pings = w.pings.length
   a.core.report()
   assert.equal(w.pings.length, pings, 'over: nothing to report')
+})
+
+// The phases (ACTIVE, CHECKING, ENDED, COVERED: see the script), one case per transition, as the
+// page sees them: the UI calls each transition makes (veil, expire, leave, reload), and what the
+// tab still does in the phase it reached (pings, activity, extend).
+test('phases: every transition, and what each phase still does', async () => {
+  const cases = [
+    ['ACTIVE → CHECKING (woken past the deadline) → ACTIVE (the server saw activity elsewhere)', async () => {
+      const w = world(), a = w.tab()
+      w.t += 60_000
+      w.visit()
+      a.core.wake()
+      assert.deepEqual(a.calls, [['veil', true]], 'veiled before any answer')
+      a.core.noteActivity()
+      assert.equal(a.core.state().lastActivity, T0, 'CHECKING: activity does not count')
+      await w.advance(0)
+      assert.deepEqual(a.calls, [['veil', true], ['veil', false]])
+      a.core.noteActivity()
+      assert.equal(a.core.state().lastActivity, w.t, 'ACTIVE again: it counts')
+    }],
+    ['ACTIVE → CHECKING (restored from the back/forward cache) → ENDED (expired on the server)', async () => {
+      const w = world(), a = w.tab()
+      await w.advance(2000)
+      w.server.expired = true
+      a.core.restore()
+      assert.deepEqual(a.calls, [['veil', true]])
+      // CHECKING: "Stay signed in" asks the server, without counting as activity; its answer ends it.
+      assert.equal(await a.core.extend(), false)
+      assert.equal(a.core.state().lastActivity, T0)
+      await w.advance(0)
+      assert.deepEqual(a.calls, [['veil', true], ['expire', 'idle']], 'never unveiled')
+    }],
+    ['CHECKING → ENDED without any answer, once idle for expireAfter', async () => {
+      const w = world({up: false}), a = w.tab()
+      w.t += E * 1000
+      a.core.wake()
+      await w.advance(0)
+      assert.deepEqual(a.calls, [['veil', true], ['expire', 'idle']])
+    }],
+    ['ACTIVE → ENDED: the server says expired; then no pings, no activity, extend resolves false', async () => {
+      const w = world(), a = w.tab()
+      w.server.reason = 'absolute'
+      w.server.expired = true
+      await w.advance(W * 1000)
+      assert.deepEqual(a.calls, [['expire', 'absolute']])
+      const pings = w.pings.length
+      a.core.noteActivity()
+      a.core.report()
+      assert.equal(await a.core.extend(), false)
+      await w.advance(60_000)
+      assert.equal(w.pings.length, pings, 'ENDED: nothing more is asked')
+      assert.deepEqual(a.calls, [['expire', 'absolute']])
+    }],
+    ['ACTIVE → ENDED: signOut(), shared: the other tab ends for the same reason', async () => {
+      const w = world(), a = w.tab(), b = w.tab()
+      await w.advance(1500)
+      a.core.signOut()
+      await w.advance(0)
+      assert.deepEqual([a.calls, b.calls], [[], [['expire', 'signed-out']]], 'the tab layer navigates the signing-out tab itself')
+      a.core.restore()
+      assert.deepEqual(a.calls, [['reload']], 'ENDED and restored from the back/forward cache: loaded anew')
+    }],
+    ['ACTIVE → ENDED: someone else is signed in', async () => {
+      const w = world(), a = w.tab()
+      w.server.person = 'p-bob'
+      await w.advance(W * 1000)
+      assert.deepEqual(a.calls, [['leave']])
+    }],
+    ['ENDED → COVERED (the page keeps unsaved input) → reload (the same person is back)', async () => {
+      const w = world(), a = w.tab({cover: true})
+      await w.advance(E * 1000 + 250)
+      assert.deepEqual(a.calls, [['expire', 'idle']])
+      w.server.expired = false
+      w.visit()
+      a.core.restore() // COVERED and restored: asks the server (revive), does not reload
+      await w.advance(0)
+      assert.deepEqual(a.calls, [['expire', 'idle'], ['reload']])
+    }],
+    ['COVERED → ENDED: someone else is signed in, through another tab', async () => {
+      const w = world(), a = w.tab({cover: true})
+      await w.advance(E * 1000 + 250)
+      w.tab({lead: false, person: 'p-bob'}) // bob's page loads, sharing bob as the person
+      await w.advance(0)
+      assert.deepEqual(a.calls, [['expire', 'idle'], ['leave']])
+      const asked = () => w.pings.filter(ping => ping.tab === a.i).length
+      const pings = asked()
+      await w.advance(60_000)
+      assert.equal(asked(), pings, 'ENDED: no more asking')
+    }],
+  ]
+  for (const [label, run] of cases) {
+    await test(label, run)
+  }
 })

@@ -13,6 +13,8 @@ const FILE = process.env.SESSION_SECURITY_SCRIPT === 'dist' ? ['dist', 'session-
 const SRC = fs.readFileSync(path.join(__dirname, '..', '..', 'static', ...FILE), 'utf8')
 const DRAFTS_FILE = process.env.SESSION_SECURITY_SCRIPT === 'dist' ? ['dist', 'session-security-drafts.min.js'] : ['session-security-drafts.js']
 const DRAFTS_SRC = fs.readFileSync(path.join(__dirname, '..', '..', 'static', ...DRAFTS_FILE), 'utf8')
+const LAST_TAB_FILE = process.env.SESSION_SECURITY_SCRIPT === 'dist' ? ['dist', 'session-security-last-tab.min.js'] : ['session-security-last-tab.js']
+const LAST_TAB_SRC = fs.readFileSync(path.join(__dirname, '..', '..', 'static', ...LAST_TAB_FILE), 'utf8')
 const T0 = 1_700_000_000_000
 const UNREACHED = 'Your request did not reach the server. Trying again…'
 const SIGN_OUT_FAILED = 'Signing out did not work. Try again.'
@@ -102,9 +104,9 @@ function browser() {
   const locks = {request(name, fn) { if (!b.lockHeld) { b.lockHeld = true; fn() } return new Promise(() => {}) }}
 
   // A page in a tab; tab: the sessionStorage of that tab (a reload keeps it), webCrypto: false
-  // for a page that is not a secure context. data.draftKey: the page also loads the drafts
-  // module, by its own tag, with that key.
-  b.page = ({draftKey, ...data} = {}, {tab = new Map(), webCrypto = true} = {}) => {
+  // for a page that is not a secure context. data.draftKey, data.endWithLastTab: the page also
+  // loads the drafts module, the last-tab module, each by its own tag, as the snippet does.
+  b.page = ({draftKey, endWithLastTab, ...data} = {}, {tab = new Map(), webCrypto = true} = {}) => {
     const doc = new EventTarget()
     const el = (tag, props, children) => new El(doc, tag, props, children)
     const counter = el('span', {id: 'session_security_counter'})
@@ -174,6 +176,10 @@ function browser() {
     if (draftKey) {
       page.draftsScript = doc.currentScript = el('script', {dataset: {draftKey}})
       vm.runInContext(DRAFTS_SRC, ctx)
+    }
+    if (endWithLastTab) {
+      doc.currentScript = el('script', {dataset: {pingUrl: script.dataset.pingUrl, endWithLastTab}})
+      vm.runInContext(LAST_TAB_SRC, ctx)
     }
     page.api = window.sessionSecurity
     page.names = () => page.events.map(([name]) => name)
