@@ -227,11 +227,12 @@ impl Snippet {
             );
         }
         if let Some(DraftKey(key)) = &self.draft_key {
-            tag.push_str(&format!(
+            let _ = write!(
+                tag,
                 "\n<script src=\"{}\" defer{}></script>",
                 escape_html(&self.drafts_url),
                 attribute("draft-key", key)
-            ));
+            );
         }
         tag
     }

@@ -358,11 +358,21 @@ fn base64url_encode(bytes: &[u8; SEALED_LEN]) -> [u8; ENCODED_LEN] {
     out
 }
 
-/// Base64url of whole 3-byte groups, no padding (a trailing partial group is
-/// left out): for the browser's person tag.
+/// Base64url without padding, of any length: for the browser's person tag
+/// and the draft key (a JWK's `k`).
 pub fn base64url(bytes: &[u8]) -> String {
-    let mut out = vec![0u8; bytes.len() / 3 * 4];
-    encode_groups(bytes, &mut out);
+    let whole = bytes.len() / 3 * 3;
+    let mut out = vec![0u8; whole / 3 * 4];
+    encode_groups(&bytes[..whole], &mut out);
+    let rest = &bytes[whole..];
+    if !rest.is_empty() {
+        // A partial group: encoded as if zeros followed, less what they alone make.
+        let mut group = [0u8; 3];
+        group[..rest.len()].copy_from_slice(rest);
+        let mut chars = [0u8; 4];
+        encode_groups(&group, &mut chars);
+        out.extend_from_slice(&chars[..rest.len() + 1]);
+    }
     out.into_iter().map(char::from).collect()
 }
 
@@ -412,6 +422,15 @@ fn parse_plain(plain: &[u8]) -> Option<Stamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64url_of_any_length_without_padding() {
+        for (bytes, encoded) in
+            [(&b""[..], ""), (b"f", "Zg"), (b"fo", "Zm8"), (b"foo", "Zm9v"), (b"foob", "Zm9vYg"), (b"\xfb\xff", "-_8")]
+        {
+            assert_eq!(base64url(bytes), encoded, "{bytes:?}");
+        }
+    }
 
     fn codec() -> StampCodec {
         StampCodec::new(&cookie::Key::from(&[7u8; 64]), "session_security")
